@@ -1,0 +1,10 @@
+# Each target sets up .venv/ first (idempotent; the first run compiles mmcv, ~15 min on 2 cores).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test
+setup:
+	bash tools/setup_env.sh
+
+test: setup
+	$(PY) -m pytest tests

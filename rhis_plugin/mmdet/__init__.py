@@ -1,0 +1,14 @@
+"""mmdet integration. Importing this package registers rhis_plugin's components into mmdet's registries.
+
+Configs import it with ``custom_imports = dict(imports=['rhis_plugin.mmdet'], allow_failed_imports=False)``.
+"""
+from .._optional import require
+
+require('mmdet', extra='mmdet', feature='rhis_plugin.mmdet')
+require('mmcv.ops', extra='mmdet', feature='rhis_plugin.mmdet (compiled mmcv ops)')
+
+from .checkpoint import register_checkpoint_loader  # noqa: E402
+
+register_checkpoint_loader()
+
+__all__ = ['register_checkpoint_loader']

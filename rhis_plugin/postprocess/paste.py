@@ -1,0 +1,128 @@
+"""Paste ROI-space mask probabilities back into the image.
+
+The mask cell (i, j) of a box (x1, y1, x2, y2) is centred at ``x1 + (j + 0.5) * (x2 - x1) / mw`` (and likewise
+in y), the same grid RoI Align (aligned=True) samples, so pasting and re-cropping round-trips. Image pixel
+(r, c) is centred at (c + 0.5, r + 0.5) and belongs to the box when its centre lies inside it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .refine import dilate, gaussian_smooth, guided_filter
+
+__all__ = ['PostprocessConfig', 'PastedMasks', 'paste_masks', 'union_person_mask']
+
+
+@dataclass(frozen=True)
+class PostprocessConfig:
+    """Options for turning ROI probabilities into image masks.
+
+    Args:
+        threshold: probability above which a pixel belongs to the instance.
+        dilation: grow every instance mask by this many pixels.
+        smoothing: ``None``, ``'guided'`` (guided filter on the image: snaps edges to image edges) or
+            ``'gaussian'`` (blur of the probability before thresholding: rounds jagged edges).
+        smooth_radius: guided-filter radius, or Gaussian sigma, in image pixels.
+        smooth_eps: guided-filter regularisation for images in [0, 1].
+        exclusive: each pixel goes to at most one instance, the one with the highest probability there.
+    """
+    threshold: float = 0.5
+    dilation: int = 0
+    smoothing: str | None = None
+    smooth_radius: int = 4
+    smooth_eps: float = 1e-3
+    exclusive: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold < 1.0:
+            raise ValueError(f'threshold must be in [0, 1), got {self.threshold}')
+        if self.dilation < 0:
+            raise ValueError(f'dilation must be >= 0 pixels, got {self.dilation}')
+        if self.smoothing not in (None, 'guided', 'gaussian'):
+            raise ValueError(f"smoothing must be None, 'guided' or 'gaussian', got {self.smoothing!r}")
+        if self.smooth_radius < 1:
+            raise ValueError(f'smooth_radius must be >= 1, got {self.smooth_radius}')
+
+
+@dataclass
+class PastedMasks:
+    """``masks`` bool [N, H, W] in image space; ``scores`` [N]: mean probability inside each mask."""
+    masks: torch.Tensor
+    scores: torch.Tensor
+
+
+def _window(lo: float, hi: float, margin: int, size: int) -> tuple[int, int]:
+    return max(int(math.floor(lo)) - margin, 0), min(int(math.ceil(hi)) + margin, size)
+
+
+def paste_masks(probs: torch.Tensor, boxes: torch.Tensor, image_size: tuple[int, int],
+                cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None) -> PastedMasks:
+    """Pastes target probabilities [N, mh, mw] of boxes [N, 4] (x1, y1, x2, y2 pixels) into an H x W image.
+
+    Boxes may reach outside the image (the outside part is dropped) and may be smaller than a pixel (then
+    the mask is empty unless the box holds a pixel centre). ``image`` [3, H, W] in [0, 1] is the guide of
+    ``smoothing='guided'``.
+    """
+    height, width = int(image_size[0]), int(image_size[1])
+    if probs.ndim != 3 or boxes.ndim != 2 or boxes.shape[-1] != 4 or len(probs) != len(boxes):
+        raise ValueError(f'need probs [N, mh, mw] and boxes [N, 4], got {list(probs.shape)} and '
+                         f'{list(boxes.shape)}')
+    if cfg.smoothing == 'guided' and (image is None or tuple(image.shape) != (3, height, width)):
+        raise ValueError(f"smoothing='guided' needs the image [3, {height}, {width}] as guide")
+    device = probs.device
+    count = len(boxes)
+    masks = torch.zeros((count, height, width), dtype=torch.bool, device=device)
+    scores = torch.zeros(count, device=device)
+    if cfg.exclusive:
+        best = torch.zeros((height, width), device=device)
+        owner = torch.full((height, width), -1, dtype=torch.long, device=device)
+    margin = cfg.dilation + (cfg.smooth_radius * 3 if cfg.smoothing else 0)
+    boxes = boxes.float()
+    for i in range(count):
+        x1, y1, x2, y2 = boxes[i].tolist()
+        if not (x2 > x1 and y2 > y1):
+            continue
+        c0, c1 = _window(x1, x2, margin, width)
+        r0, r1 = _window(y1, y2, margin, height)
+        if c1 <= c0 or r1 <= r0:
+            continue
+        u = (torch.arange(c0, c1, device=device) + 0.5 - x1) / (x2 - x1)
+        v = (torch.arange(r0, r1, device=device) + 0.5 - y1) / (y2 - y1)
+        grid = torch.stack(torch.meshgrid(v * 2 - 1, u * 2 - 1, indexing='ij')[::-1], dim=-1)
+        prob = F.grid_sample(probs[i][None, None].float(), grid[None], mode='bilinear',
+                             padding_mode='border', align_corners=False)[0, 0]
+        inside = ((v >= 0) & (v <= 1))[:, None] & ((u >= 0) & (u <= 1))[None, :]
+        prob = prob * inside
+        if cfg.smoothing == 'guided':
+            prob = guided_filter(image[None, :, r0:r1, c0:c1].float(), prob[None, None], cfg.smooth_radius,
+                                 cfg.smooth_eps)[0, 0].clamp(0, 1)
+        elif cfg.smoothing == 'gaussian':
+            prob = gaussian_smooth(prob[None, None], cfg.smooth_radius / 2)[0, 0]
+        mask = dilate(prob > cfg.threshold, cfg.dilation)
+        if not mask.any():
+            continue
+        masks[i, r0:r1, c0:c1] = mask
+        scores[i] = prob[mask].mean()
+        if cfg.exclusive:
+            # Dilated pixels may have probability 0; they still rank above "no instance".
+            rank = torch.where(mask, prob.clamp_min(1e-6), torch.zeros_like(prob))
+            window_best, window_owner = best[r0:r1, c0:c1], owner[r0:r1, c0:c1]
+            wins = rank > window_best
+            window_best[wins] = rank[wins]
+            window_owner[wins] = i
+    if cfg.exclusive and count:
+        masks &= owner[None] == torch.arange(count, device=device)[:, None, None]
+    return PastedMasks(masks=masks, scores=scores)
+
+
+def union_person_mask(binary_probs: torch.Tensor, threshold: float = 0.5,
+                      image_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """Binary-mask mode: the people-seg UNet's person probability [B, 1, h, w] -> bool [B, H, W]."""
+    if image_size is not None and tuple(binary_probs.shape[-2:]) != tuple(image_size):
+        binary_probs = F.interpolate(binary_probs.float(), size=tuple(image_size), mode='bilinear',
+                                     align_corners=False)
+    return binary_probs[:, 0] > threshold

@@ -1,0 +1,47 @@
+"""rhis_plugin: ROI-based hierarchical human instance segmentation for any detector."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+
+
+def read_version() -> str:
+    namespace: dict = {}
+    exec((ROOT / 'rhis_plugin' / 'version.py').read_text(), namespace)
+    return namespace['__version__']
+
+
+EXTRAS = {
+    'mmdet': ['mmengine>=0.10.7,<1.0', 'mmcv>=2.1.0,<2.2.0', 'mmdet>=3.3.0,<3.4', 'openmim>=0.3.9'],
+    'ultralytics': ['ultralytics>=8.4,<8.5'],
+    'onnx': ['onnx>=1.16', 'onnxruntime>=1.18'],
+    'dev': ['pytest>=8'],
+}
+EXTRAS['all'] = sorted({req for name, reqs in EXTRAS.items() if name != 'dev' for req in reqs})
+
+setup(
+    name='rhis_plugin',
+    version=read_version(),
+    description='ROI-based hierarchical human instance segmentation head for any object detector',
+    long_description=(ROOT / 'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    packages=find_packages(include=['rhis_plugin', 'rhis_plugin.*']),
+    install_requires=[
+        'torch>=2.1',
+        'torchvision>=0.16',
+        'timm>=1.0',
+        'segmentation-models-pytorch>=0.5',
+        'numpy>=1.24',
+        'pillow>=10',
+        'pycocotools>=2.0.7',
+    ],
+    extras_require=EXTRAS,
+    entry_points={'console_scripts': []},
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        'Topic :: Scientific/Engineering :: Image Recognition',
+    ],
+)
