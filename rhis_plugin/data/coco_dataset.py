@@ -1,0 +1,112 @@
+"""COCO-format person instances as tensors, for the framework-free training and evaluation tools."""
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from pycocotools.coco import COCO
+from torch.utils.data import Dataset
+
+__all__ = ['CocoPersonDataset', 'collate_samples']
+
+
+class CocoPersonDataset(Dataset):
+    """Images with their non-crowd person instances.
+
+    Args:
+        root: a folder holding ``annotations.json`` and ``images/`` (the layout of the synthetic generator and
+            of ``../shared/data/pennfudan/{train,val}``), or the annotation file itself with images beside it
+            in ``images/``.
+        image_size: (H, W) to letterbox every image to (scale to fit, pad right/bottom with black), so a batch
+            stacks; ``None`` keeps the original size.
+        category: name of the person category in the annotation file.
+
+    A sample is a dict: ``image`` float [3, H, W] in [0, 1]; ``boxes`` [M, 4] pixel (x1, y1, x2, y2);
+    ``masks`` bool [M, H, W]; ``image_id``; ``scale`` (resized / original); ``orig_size`` (h, w).
+    """
+
+    def __init__(self, root: str | Path, image_size: tuple[int, int] | None = None, category: str = 'person') -> None:
+        root = Path(root)
+        ann_file = root / 'annotations.json' if root.is_dir() else root
+        if not ann_file.is_file():
+            raise FileNotFoundError(f'no COCO annotation file at {ann_file}')
+        self.image_dir = ann_file.parent / 'images'
+        with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
+            self.coco = COCO(str(ann_file))
+        self.ann_file = ann_file
+        categories = self.coco.getCatIds(catNms=[category])
+        if not categories:
+            names = [c['name'] for c in self.coco.loadCats(self.coco.getCatIds())]
+            raise ValueError(f'{ann_file} has no category {category!r} (categories: {names})')
+        self.category_id = categories[0]
+        self.image_ids = sorted(self.coco.getImgIds())
+        self.image_size = tuple(image_size) if image_size is not None else None
+
+    def __len__(self) -> int:
+        return len(self.image_ids)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        image_id = self.image_ids[index]
+        info = self.coco.loadImgs(image_id)[0]
+        path = self.image_dir / info['file_name']
+        try:
+            pil = Image.open(path).convert('RGB')
+        except (OSError, ValueError) as error:
+            raise ValueError(f'cannot read image {path}: {error}') from error
+        anns = self.coco.loadAnns(self.coco.getAnnIds(imgIds=image_id, catIds=[self.category_id], iscrowd=False))
+        masks = np.stack([self.coco.annToMask(a) for a in anns]) if anns else \
+            np.zeros((0, pil.height, pil.width), np.uint8)
+        image = torch.from_numpy(np.asarray(pil).copy()).permute(2, 0, 1).float() / 255
+        mask_tensor = torch.from_numpy(masks).bool()
+        scale = 1.0
+        if self.image_size is not None:
+            image, mask_tensor, scale = _letterbox(image, mask_tensor, self.image_size)
+        keep = mask_tensor.flatten(1).any(dim=1)
+        mask_tensor = mask_tensor[keep]
+        return {'image': image, 'masks': mask_tensor, 'boxes': _mask_boxes(mask_tensor), 'image_id': image_id,
+                'scale': scale, 'orig_size': (pil.height, pil.width)}
+
+
+def _letterbox(image: torch.Tensor, masks: torch.Tensor, size: tuple[int, int]):
+    height, width = image.shape[-2:]
+    scale = min(size[0] / height, size[1] / width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    image = F.interpolate(image[None], size=(new_h, new_w), mode='bilinear', align_corners=False,
+                          antialias=scale < 1)[0]
+    if len(masks):
+        masks = F.interpolate(masks[None].float(), size=(new_h, new_w), mode='bilinear', align_corners=False,
+                              antialias=scale < 1)[0] >= 0.5
+    else:
+        masks = masks.new_zeros((0, new_h, new_w))
+    pad = (0, size[1] - new_w, 0, size[0] - new_h)
+    return F.pad(image, pad), F.pad(masks, pad), scale
+
+
+def _mask_boxes(masks: torch.Tensor) -> torch.Tensor:
+    """Tight pixel boxes (x1, y1, x2, y2), x2/y2 exclusive, of non-empty masks [M, H, W]."""
+    if len(masks) == 0:
+        return torch.zeros((0, 4))
+    rows, cols = masks.any(dim=2), masks.any(dim=1)
+    def first_last(flags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.arange(flags.shape[1]).expand_as(flags)
+        return torch.where(flags, index, flags.shape[1]).amin(1), torch.where(flags, index, -1).amax(1) + 1
+    y1, y2 = first_last(rows)
+    x1, x2 = first_last(cols)
+    return torch.stack([x1, y1, x2, y2], dim=1).float()
+
+
+def collate_samples(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stacks images (they must share a size: use ``image_size``); keeps per-image boxes and masks as lists."""
+    sizes = {tuple(s['image'].shape) for s in samples}
+    if len(sizes) != 1:
+        raise ValueError(f'images of different sizes {sorted(sizes)} cannot be batched; set image_size')
+    batch = {'images': torch.stack([s['image'] for s in samples])}
+    for key in ('boxes', 'masks', 'image_id', 'scale', 'orig_size'):
+        batch[key] = [s[key] for s in samples]
+    return batch
