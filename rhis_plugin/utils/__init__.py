@@ -1,0 +1,1 @@
+"""Utilities shared by tools and benchmarks."""
