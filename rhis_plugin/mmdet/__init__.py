@@ -1,4 +1,5 @@
-"""mmdet integration. Importing this package registers rhis_plugin's components into mmdet's registries.
+"""mmdet integration. Importing this package registers rhis_plugin's components into mmdet's registries:
+``RHISDetector``, ``RHISRoIHead``, ``RTDETR``, ``HybridEncoder`` and ``RTDETRVarifocalLoss``.
 
 Configs import it with ``custom_imports = dict(imports=['rhis_plugin.mmdet'], allow_failed_imports=False)``.
 """
@@ -8,7 +9,13 @@ require('mmdet', extra='mmdet', feature='rhis_plugin.mmdet')
 require('mmcv.ops', extra='mmdet', feature='rhis_plugin.mmdet (compiled mmcv ops)')
 
 from .checkpoint import register_checkpoint_loader  # noqa: E402
+from .hybrid_encoder import HybridEncoder  # noqa: E402
+from .rhis_detector import RHISDetector  # noqa: E402
+from .rhis_roi_head import RHISRoIHead  # noqa: E402
+from .rtdetr import RTDETR  # noqa: E402
+from .varifocal_loss import RTDETRVarifocalLoss  # noqa: E402
 
 register_checkpoint_loader()
 
-__all__ = ['register_checkpoint_loader']
+__all__ = ['register_checkpoint_loader', 'HybridEncoder', 'RHISDetector', 'RHISRoIHead', 'RTDETR',
+           'RTDETRVarifocalLoss']

@@ -1,0 +1,177 @@
+"""RHISRoIHead: the RHIS mask head as an mmdet RoIHead.
+
+RHIS works on the image itself (its own people-seg UNet and RoI Align of the RGB crop), not on detector
+features, so ``loss`` and ``predict`` take the batch images in RGB [0, 1] (see
+:meth:`RHISDetector.images_rgb01 <rhis_plugin.mmdet.rhis_detector.RHISDetector.images_rgb01>`) where a
+standard RoIHead takes neck features. Boxes come from GT (with jitter), from the detector, or both.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.roi_heads import BaseRoIHead
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import InstanceList
+from mmengine.structures import InstanceData
+from torchvision.ops import box_iou
+
+from ..losses import RHISLoss, RHISLossConfig
+from ..models import build_rhis, load_peopleseg_weights, load_rhis, load_roi_encoder_weights
+from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
+from ..postprocess import PostprocessConfig, paste_masks
+from ..training.roi_targets import build_roi_targets, jitter_boxes
+
+__all__ = ['RHISRoIHead']
+
+_TRAIN_DEFAULTS = dict(jitter_scale=0.1, jitter_shift=0.06, max_rois_per_image=16, pos_iou_thr=0.5)
+_TEST_DEFAULTS = dict(mask_thr_binary=0.5, dilation=0, smoothing=None, smooth_radius=4, exclusive=True)
+
+
+def _tensor_boxes(boxes) -> torch.Tensor:
+    return boxes.tensor if hasattr(boxes, 'tensor') else boxes
+
+
+@MODELS.register_module()
+class RHISRoIHead(BaseRoIHead):
+    """Args:
+        preset: an RHIS preset (``rhis_plugin.models.list_presets()``); ``rhis_options`` override its fields.
+        loss: :class:`~rhis_plugin.losses.RHISLossConfig` fields.
+        person_labels: label indices that are people; ``None`` treats every label as a person.
+        rhis_checkpoint: a whole model saved by ``rhis_plugin.models.save_rhis`` (weights of the preset's shape).
+        peopleseg_checkpoint: smp people-seg UNet weights for the (frozen) UNet.
+        roi_encoder_weights: ImageNet weights of the ROI encoder (a file, or ``'timm'`` to download).
+        train_cfg: ``jitter_scale``, ``jitter_shift``, ``max_rois_per_image``, ``pos_iou_thr`` (detector boxes
+            with at least this IoU to a GT person train the head on that person).
+        test_cfg: ``mask_thr_binary``, ``dilation``, ``smoothing`` (None/'guided'/'gaussian'), ``smooth_radius``,
+            ``exclusive`` (one instance per pixel).
+    """
+
+    def __init__(self, preset: str = 'rhis_b0_64x48', rhis_options: dict | None = None, loss: dict | None = None,
+                 person_labels: Sequence[int] | None = (0,), rhis_checkpoint: str | None = None,
+                 peopleseg_checkpoint: str | None = None, roi_encoder_weights: str | None = None,
+                 train_cfg: dict | None = None, test_cfg: dict | None = None, init_cfg: dict | None = None) -> None:
+        super().__init__(train_cfg={**_TRAIN_DEFAULTS, **(train_cfg or {})},
+                         test_cfg={**_TEST_DEFAULTS, **(test_cfg or {})}, init_cfg=init_cfg)
+        self.rhis = build_rhis(preset, **(rhis_options or {}))
+        self.loss_fn = RHISLoss(RHISLossConfig(**(loss or {})))
+        self.person_labels = None if person_labels is None else list(person_labels)
+        self.rhis_checkpoint = rhis_checkpoint
+        self.peopleseg_checkpoint = peopleseg_checkpoint
+        self.roi_encoder_weights = roi_encoder_weights
+        test = self.test_cfg
+        self.postprocess = PostprocessConfig(threshold=test['mask_thr_binary'], dilation=test['dilation'],
+                                             smoothing=test['smoothing'], smooth_radius=test['smooth_radius'],
+                                             exclusive=test['exclusive'])
+
+    # BaseRoIHead's abstract hooks: RHIS has no separate bbox head, extractor or sampler.
+    def init_bbox_head(self, *args, **kwargs) -> None:
+        pass
+
+    def init_mask_head(self, *args, **kwargs) -> None:
+        pass
+
+    def init_assigner_sampler(self, *args, **kwargs) -> None:
+        pass
+
+    @property
+    def with_mask(self) -> bool:
+        return True
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.rhis_checkpoint:
+            self.rhis.load_state_dict(load_rhis(self.rhis_checkpoint, aux_heads=self.rhis.cfg.aux_heads).state_dict())
+        if self.peopleseg_checkpoint:
+            load_peopleseg_weights(self.rhis.peopleseg, self.peopleseg_checkpoint)
+        if self.roi_encoder_weights:
+            load_roi_encoder_weights(self.rhis.roi_encoder, self.roi_encoder_weights)
+
+    def is_person(self, labels: torch.Tensor) -> torch.Tensor:
+        if self.person_labels is None:
+            return torch.ones_like(labels, dtype=torch.bool)
+        return torch.isin(labels, labels.new_tensor(self.person_labels))
+
+    # ------------------------------------------------------------------ training
+    def loss(self, images: torch.Tensor, batch_data_samples: SampleList,
+             proposals_list: InstanceList | None = None) -> dict[str, torch.Tensor]:
+        """RHIS losses on jittered GT person boxes, plus detector boxes matched to a GT person if given."""
+        cfg = self.train_cfg
+        height, width = images.shape[-2:]
+        boxes, target_index, instance_masks = [], [], []
+        for i, sample in enumerate(batch_data_samples):
+            gt = sample.gt_instances
+            person = self.is_person(gt.labels)
+            gt_boxes = _tensor_boxes(gt.bboxes)[person].float()
+            masks = gt.masks[person.cpu().numpy()].to_tensor(dtype=torch.bool, device=images.device)
+            masks = F.pad(masks, (0, width - masks.shape[-1], 0, height - masks.shape[-2]))
+            instance_masks.append(masks)
+            pick = torch.randperm(len(gt_boxes), device=gt_boxes.device)[:cfg['max_rois_per_image']]
+            image_boxes = [jitter_boxes(gt_boxes[pick], (height, width), cfg['jitter_scale'], cfg['jitter_shift'])]
+            image_index = [pick]
+            if proposals_list is not None and len(gt_boxes):
+                predicted = _tensor_boxes(proposals_list[i].bboxes).float()
+                predicted = predicted[self.is_person(proposals_list[i].labels)]
+                if len(predicted):
+                    iou, matched = box_iou(predicted, gt_boxes).max(dim=1)
+                    good = (iou >= cfg['pos_iou_thr']).nonzero().flatten()[:cfg['max_rois_per_image']]
+                    image_boxes.append(predicted[good])
+                    image_index.append(matched[good])
+            boxes.append(torch.cat(image_boxes))
+            target_index.append(torch.cat(image_index))
+        rois = boxes_to_rois(boxes, height, width).to(images.device)
+        if len(rois) == 0:   # no person in the batch: zero losses that keep every trainable weight in the graph
+            zero = sum(p.sum() for p in self.rhis.parameters() if p.requires_grad) * 0.0
+            return {'loss_rhis_ce': zero}
+        targets = build_roi_targets(instance_masks, rois_to_pixels(clip_rois(rois), height, width),
+                                    torch.cat(target_index).to(images.device), self.rhis.mask_size)
+        losses = self.loss_fn(self.rhis(images, rois), targets)
+        return {name.replace('loss_', 'loss_rhis_', 1): value for name, value in losses.items()}
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, images: torch.Tensor, results_list: InstanceList, batch_data_samples: SampleList,
+                rescale: bool = True) -> InstanceList:
+        """Adds ``masks`` (bool [N, H, W]) to each image's results; boxes come in input-image coordinates.
+
+        With ``rescale`` the boxes and masks are mapped to the original image (``ori_shape``), as mmdet's
+        CocoMetric expects; other classes than people get empty masks.
+        """
+        height, width = images.shape[-2:]
+        person = [self.is_person(r.labels) for r in results_list]
+        person_boxes = [_tensor_boxes(r.bboxes)[p].float() for r, p in zip(results_list, person)]
+        rois = boxes_to_rois(person_boxes, height, width).to(images.device)
+        probs = torch.zeros((0, *self.rhis.mask_size), device=images.device)
+        if len(rois):
+            probs = torch.softmax(self.rhis(images, clip_rois(rois))['masks'], dim=1)[:, 1]
+        outputs, start = [], 0
+        for i, (results, sample) in enumerate(zip(results_list, batch_data_samples)):
+            meta = sample.metainfo
+            img_h, img_w = meta['img_shape'][:2]
+            boxes = _tensor_boxes(results.bboxes).float()
+            guide = images[i, :, :img_h, :img_w]
+            out_h, out_w = img_h, img_w
+            if rescale:
+                scale_w, scale_h = meta['scale_factor'][:2]
+                boxes = boxes / boxes.new_tensor([scale_w, scale_h, scale_w, scale_h])
+                out_h, out_w = meta['ori_shape'][:2]
+                if self.postprocess.smoothing == 'guided':
+                    guide = F.interpolate(guide[None], size=(out_h, out_w), mode='bilinear', align_corners=False)[0]
+            count = len(person_boxes[i])
+            # Paste in the crop's box (clipped to the input image), mapped like the detector's box.
+            crop_boxes = rois_to_pixels(clip_rois(rois[start:start + count]), height, width)[:, 1:]
+            if rescale:
+                crop_boxes = crop_boxes / crop_boxes.new_tensor([scale_w, scale_h, scale_w, scale_h])
+            pasted = paste_masks(probs[start:start + count], crop_boxes, (out_h, out_w), self.postprocess,
+                                 guide if self.postprocess.smoothing == 'guided' else None)
+            start += count
+            masks = torch.zeros((len(boxes), out_h, out_w), dtype=torch.bool, device=images.device)
+            masks[person[i]] = pasted.masks
+            new = InstanceData(metainfo=results.metainfo)
+            new.bboxes = boxes
+            new.scores = results.scores
+            new.labels = results.labels
+            new.masks = masks
+            outputs.append(new)
+        return outputs
