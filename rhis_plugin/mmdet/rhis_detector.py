@@ -19,6 +19,7 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmengine.structures import InstanceData
 
 from ..models.rois import boxes_to_rois
+from .images import images_rgb01
 
 __all__ = ['RHISDetector']
 
@@ -70,14 +71,8 @@ class RHISDetector(BaseDetector):
         return self
 
     def images_rgb01(self, batch_inputs: torch.Tensor) -> torch.Tensor:
-        """Undoes the data preprocessor's normalisation: RGB in [0, 1], as RHIS takes images."""
-        preprocessor = self.data_preprocessor
-        images = batch_inputs.float()
-        if getattr(preprocessor, '_enable_normalize', False):
-            images = images * preprocessor.std + preprocessor.mean
-        if not getattr(preprocessor, '_channel_conversion', False):
-            images = images.flip(1)   # mmcv loads BGR; without bgr_to_rgb the batch is still BGR
-        return (images / 255.0).clamp(0.0, 1.0)
+        """The batch as RHIS takes it: RGB in [0, 1]."""
+        return images_rgb01(self.data_preprocessor, batch_inputs)
 
     def extract_feat(self, batch_inputs: torch.Tensor):
         return self.detector.extract_feat(batch_inputs) if self.detector is not None else batch_inputs

@@ -119,3 +119,24 @@ def test_bad_mode_and_missing_parts():
         MODELS.build(dict(type='RHISDetector', roi_head=head, mode='oracle'))
     with pytest.raises(ValueError, match='takes no detector'):
         MODELS.build(dict(type='RHISDetector', roi_head=head, mode='joint'))
+
+
+def test_rhis_as_mask_branch_of_faster_rcnn(synthetic_root):
+    cfg = Config.fromfile(str(CONFIGS / 'rhis_faster-rcnn_r18.py'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    batch = make_batch(cfg, synthetic_root, model)
+    model.train()
+    losses = model.loss(batch['inputs'], copy.deepcopy(batch['data_samples']))
+    assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_rhis_ce'} <= set(losses)
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    assert model.roi_head.images is None                  # lent for the call only
+    model.eval()
+    with torch.no_grad():
+        samples = model.predict(batch['inputs'], batch['data_samples'], rescale=True)
+    for sample in samples:
+        pred = sample.pred_instances
+        assert pred.masks.shape == (len(pred.bboxes), *sample.metainfo['ori_shape'])
+    with pytest.raises(RuntimeError, match='RHISTwoStageDetector'):
+        model.roi_head.loss(None, [], batch['data_samples'])

@@ -1,0 +1,76 @@
+"""RHIS as the mask branch of a standard two-stage detector (Faster R-CNN style), in place of Mask R-CNN's
+FCN mask head: the RPN and the box branch are mmdet's, masks come from RHIS on the detected boxes.
+
+mmdet's ``TwoStageDetector`` hands its RoIHead neck features only, and RHIS needs the image itself, so
+:class:`RHISTwoStageDetector` lends the RoIHead the batch images for the duration of one ``loss``/``predict``.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+from mmdet.models.detectors import TwoStageDetector
+from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import InstanceList
+
+from .images import images_rgb01
+
+__all__ = ['RHISMaskRoIHead', 'RHISTwoStageDetector']
+
+
+@MODELS.register_module()
+class RHISMaskRoIHead(StandardRoIHead):
+    """``StandardRoIHead`` box branch + an :class:`~rhis_plugin.mmdet.rhis_roi_head.RHISRoIHead` mask branch.
+
+    Args:
+        rhis: the ``RHISRoIHead`` arguments (preset, loss, person_labels, its own train_cfg/test_cfg, weights).
+        bbox_roi_extractor, bbox_head, train_cfg, test_cfg: as for ``StandardRoIHead`` (box branch only).
+    """
+
+    def __init__(self, rhis: dict, **kwargs) -> None:
+        if kwargs.get('mask_head') is not None:
+            raise ValueError('RHISMaskRoIHead replaces the mask head: leave mask_head unset')
+        super().__init__(**kwargs)
+        self.rhis_head = MODELS.build(dict(type='RHISRoIHead', **rhis))
+        self.images: torch.Tensor | None = None
+
+    def _images(self) -> torch.Tensor:
+        if self.images is None:
+            raise RuntimeError('RHISMaskRoIHead needs the batch images: use it inside RHISTwoStageDetector')
+        return self.images
+
+    def loss(self, x, rpn_results_list: InstanceList, batch_data_samples: SampleList) -> dict:
+        images = self._images()
+        losses = super().loss(x, rpn_results_list, batch_data_samples)
+        losses.update(self.rhis_head.loss(images, batch_data_samples))
+        return losses
+
+    def predict(self, x, rpn_results_list: InstanceList, batch_data_samples: SampleList,
+                rescale: bool = False) -> InstanceList:
+        images = self._images()
+        results = super().predict(x, rpn_results_list, batch_data_samples, rescale=False)
+        return self.rhis_head.predict(images, results, batch_data_samples, rescale)
+
+
+@MODELS.register_module()
+class RHISTwoStageDetector(TwoStageDetector):
+    """``TwoStageDetector`` whose ``roi_head`` is an :class:`RHISMaskRoIHead`."""
+
+    @contextmanager
+    def _lend_images(self, batch_inputs: torch.Tensor) -> Iterator[None]:
+        self.roi_head.images = images_rgb01(self.data_preprocessor, batch_inputs)
+        try:
+            yield
+        finally:
+            self.roi_head.images = None
+
+    def loss(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList) -> dict:
+        with self._lend_images(batch_inputs):
+            return super().loss(batch_inputs, batch_data_samples)
+
+    def predict(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
+        with self._lend_images(batch_inputs):
+            return super().predict(batch_inputs, batch_data_samples, rescale)
