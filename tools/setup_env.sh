@@ -98,15 +98,16 @@ else
     log "installing mmdet, openmim, ultralytics, timm, smp, onnx, onnxruntime, pycocotools, pytest and rhis_plugin"
     "${PIP[@]}" install -q -c "$CONSTRAINTS" --no-build-isolation -e "$ROOT[all,dev]"
     # mmengine and ultralytics ask for opencv-python; the headless build provides the same cv2 without GUI libs.
+    # Both wheels ship the same cv2/ folder, so removing one breaks the other: reinstall headless after.
     if "${PIP[@]}" show -q opencv-python >/dev/null 2>&1; then
         "${PIP[@]}" uninstall -q -y opencv-python
-        "${PIP[@]}" install -q --no-deps -c "$CONSTRAINTS" opencv-python-headless
+        "${PIP[@]}" install -q --no-deps --force-reinstall -c "$CONSTRAINTS" opencv-python-headless
     fi
-    echo "$digest" >"$STAMP"
 fi
 
 # ---------------------------------------------------------------- check
 "$PY" -c "import mmcv.ops, mmdet, ultralytics, rhis_plugin, cv2" \
     || die "the environment is incomplete; delete $VENV and run again"
 PYTHONWARNINGS=ignore "$VENV/bin/mim" --version >/dev/null || die "mim does not start"
+echo "$digest" >"$STAMP"
 log "done: $VENV is ready (activate with 'source $VENV/bin/activate')"
