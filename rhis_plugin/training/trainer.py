@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torchvision.ops import box_iou
 
 from ..data.coco_dataset import collate_samples
 from ..losses.rhis_loss import RHISLoss
@@ -50,9 +51,24 @@ def _lr_factor(step: int, cfg: TrainConfig) -> float:
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def _matched_proposals(proposals: torch.Tensor, gt_boxes: torch.Tensor, limit: int,
+                       iou_thr: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Detector boxes overlapping a GT box by at least ``iou_thr``, with the index of that GT box."""
+    if len(proposals) == 0 or len(gt_boxes) == 0:
+        return proposals.new_zeros((0, 4)), torch.zeros(0, dtype=torch.long)
+    iou, matched = box_iou(proposals.float(), gt_boxes.float()).max(dim=1)
+    good = (iou >= iou_thr).nonzero().flatten()[:limit]
+    return proposals[good].float(), matched[good]
+
+
 def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), loss_fn: RHISLoss | None = None,
-               device: str | torch.device = 'cpu', log: Callable[[str], None] = print) -> list[dict[str, float]]:
-    """Trains the head on GT boxes (jittered). Returns the loss history, one dict per logged step."""
+               device: str | torch.device = 'cpu', log: Callable[[str], None] = print,
+               proposals_fn: Callable[[torch.Tensor], list[torch.Tensor]] | None = None) -> list[dict[str, float]]:
+    """Trains the head on GT boxes (jittered). Returns the loss history, one dict per logged step.
+
+    ``proposals_fn(images)`` (images [B, 3, H, W] in [0, 1]) may return a detector's pixel boxes per image:
+    those overlapping a GT person (IoU >= 0.5) become extra training ROIs for that person.
+    """
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     loss_fn = loss_fn or RHISLoss()
@@ -77,6 +93,12 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
             keep = torch.randperm(len(image_boxes), generator=generator)[:cfg.max_rois_per_image]
             boxes.append(jitter_boxes(image_boxes[keep], size, cfg.jitter_scale, cfg.jitter_shift, generator))
             picked.append(keep)
+        if proposals_fn is not None:
+            with torch.no_grad():
+                proposals = proposals_fn(images)
+            for b, (image_proposals, gt_boxes) in enumerate(zip(proposals, batch['boxes'])):
+                extra, index = _matched_proposals(image_proposals.cpu(), gt_boxes, cfg.max_rois_per_image)
+                boxes[b], picked[b] = torch.cat([boxes[b], extra]), torch.cat([picked[b], index])
         rois = boxes_to_rois(boxes, *size).to(device)
         if len(rois) == 0:
             continue
