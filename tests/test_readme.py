@@ -55,20 +55,28 @@ def test_python_blocks_run():
 
 @pytest.mark.slow
 def test_commands_run_and_the_model_learns(tmp_path):
+    (tmp_path / 'configs').symlink_to(ROOT / 'configs')
+    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     tools = commands('python tools/')
     assert any('make_synthetic.py' in c for c in tools) and any('train_rhis.py' in c for c in tools)
-    for command in tools:
+    saved = []
+    for command in tools + commands('rhis-yolo '):
         args = shlex.split(command)
-        args[0], args[1] = sys.executable, str(ROOT / args[1])
-        result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+        if args[0] == 'python':
+            args[0], args[1] = sys.executable, str(ROOT / args[1])
+        else:
+            args[0] = str(Path(sys.executable).with_name(args[0]))
+        result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=1200, env=env)
         assert result.returncode == 0, f'{command}\n{result.stderr[-3000:]}'
+        output = re.sub(r'\x1b\[[0-9;]*m', '', result.stdout + result.stderr)
+        saved += re.findall(r'Results saved to (\S+)', output)
+    assert saved and list(Path(saved[-1]).glob('*.jpg')), 'rhis-yolo predict wrote no image'
     # The mmdet commands, shrunk to a tiny budget, on the synthetic set the commands above made.
-    (tmp_path / 'configs').symlink_to(ROOT / 'configs')
     mim = commands('mim ')
     assert any(' train ' in c for c in mim) and any(' test ' in c for c in mim)
     for command in mim:
         result = subprocess.run(tiny_mim_args(command), cwd=tmp_path, capture_output=True, text=True, timeout=1200,
-                                env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+                                env=env)
         output = result.stdout + result.stderr
         assert result.returncode == 0, f'{command}\n{output[-4000:]}'
         if ' test ' in command:

@@ -1,7 +1,12 @@
 #!/usr/bin/env python
-"""Trains an RHIS head with a frozen Ultralytics detector, then reports mask AP of detector + RHIS on val.
+"""Trains an RHIS head with an Ultralytics detector, frozen or jointly (the config's ``mode``).
 
     python tools/train_rhis_ultralytics.py --config configs/ultralytics/rhis_frozen.yaml iters=500 model=yolo11n.pt
+    python tools/train_rhis_ultralytics.py --config configs/ultralytics/rhis_joint.yaml epochs=50
+
+Frozen: the head trains on GT boxes (jittered) and the detector's matched boxes, then mask AP of detector + RHIS
+is reported on val. Joint: Ultralytics trains the detector with the RHIS loss added; the head is saved beside
+the detector weights as rhis.pth.
 """
 import argparse
 import sys
@@ -23,6 +28,11 @@ def main() -> int:
             return 2
         cfg[key] = yaml.safe_load(value)
 
+    if cfg.get('mode', 'frozen') == 'joint':
+        return train_joint(cfg)
+    if cfg.get('mode', 'frozen') != 'frozen':
+        print(f"error: mode must be 'frozen' or 'joint', got {cfg['mode']!r}", file=sys.stderr)
+        return 2
     from ultralytics import RTDETR, YOLO
 
     from rhis_plugin.models import save_rhis
@@ -47,6 +57,19 @@ def main() -> int:
     print(f'saved {path}')
     metrics = evaluate_mask_ap(detector_cls(cfg['model']), val, imgsz=int(cfg['imgsz']), weights=path)
     print('  '.join(f'{k}: {v:.4f}' for k, v in metrics.items()))
+    return 0
+
+
+def train_joint(cfg: dict) -> int:
+    from ultralytics import YOLO
+
+    from rhis_plugin.ultralytics.joint import rhis_joint_trainer
+
+    model = YOLO(cfg['model'])
+    model.train(trainer=rhis_joint_trainer(cfg['preset']), data=cfg['data'], epochs=int(cfg['epochs']),
+                imgsz=int(cfg['imgsz']), batch=int(cfg['batch']), workers=int(cfg['workers']), device=cfg['device'],
+                name=cfg['name'], exist_ok=True)
+    print(f"saved {model.trainer.wdir / 'rhis.pth'}")
     return 0
 
 

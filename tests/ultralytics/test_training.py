@@ -91,3 +91,29 @@ def test_mask_ap_of_a_perfect_prediction_is_one(yolo_data):
     dataset = load_person_dataset(yolo_data / 'coco', 'val')
     metrics = evaluate_mask_ap(OracleDetector(dataset), dataset, attach=False)
     assert metrics['metrics/mAP50-95(M)'] > 0.99 and metrics['metrics/mAP50(B)'] > 0.99
+
+
+def test_joint_training_trains_detector_and_head(yolo_data):
+    from rhis_plugin.ultralytics.joint import RHISJointTrainer
+
+    gradients = {'detector': 0.0, 'rhis': 0.0}
+
+    def watch_gradients(trainer):
+        for name, param in trainer.model.named_parameters():
+            if not param.requires_grad:      # the people-seg UNet stays frozen
+                continue
+            part = 'rhis' if name.startswith('rhis.') else 'detector'
+            param.register_hook(lambda g, part=part: gradients.__setitem__(part, gradients[part] + float(g.abs().sum())))
+
+    model = YOLO('yolo11n.yaml')
+    model.add_callback('on_train_start', watch_gradients)
+    model.train(trainer=RHISJointTrainer, data=str(yolo_data / 'yolo' / 'data.yaml'), epochs=1, imgsz=128, batch=4,
+                workers=0, device='cpu', val=False, plots=False, amp=False, project=str(yolo_data / 'runs'),
+                name='joint', exist_ok=True, verbose=False)
+    losses = model.trainer.tloss
+    assert {'box_loss', 'cls_loss', 'dfl_loss', 'rhis_loss'} <= set(losses)
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert gradients['detector'] > 0 and gradients['rhis'] > 0
+    head = model.trainer.wdir / 'rhis.pth'
+    segmenter = add_rhis(YOLO('yolo11n.yaml'), weights=head)
+    assert segmenter.model.cfg.roi_size == (64, 48)
