@@ -24,7 +24,8 @@ def test_core_imports_without_frameworks():
                 if name.split('.')[0] in {FRAMEWORKS!r}:
                     raise ImportError('blocked ' + name)
         sys.meta_path.insert(0, Block())
-        import rhis_plugin, rhis_plugin.data
+        import rhis_plugin, rhis_plugin.data, rhis_plugin.models, rhis_plugin.losses, rhis_plugin.postprocess
+        import rhis_plugin.training
         from rhis_plugin.data.synthetic import generate_dataset
         loaded = sorted(m for m in sys.modules if m.split('.')[0] in {FRAMEWORKS!r})
         assert not loaded, loaded
@@ -38,6 +39,7 @@ def test_core_imports_without_frameworks():
     ('rhis_plugin.mmdet', 'mmdet', 'mmdet'),
     ('rhis_plugin.mmdet', 'mmcv.ops', 'mmdet'),
     ('rhis_plugin.ultralytics', 'ultralytics', 'ultralytics'),
+    ('rhis_plugin.deploy', 'onnxruntime', 'onnx'),
 ])
 def test_glue_names_the_missing_extra(monkeypatch, glue, missing, extra):
     monkeypatch.setitem(sys.modules, missing, None)     # makes `import missing` raise ImportError
@@ -47,5 +49,5 @@ def test_glue_names_the_missing_extra(monkeypatch, glue, missing, extra):
 
 
 def test_glue_imports_when_installed():
-    for glue in ('rhis_plugin.mmdet', 'rhis_plugin.ultralytics'):
+    for glue in ('rhis_plugin.mmdet', 'rhis_plugin.ultralytics', 'rhis_plugin.deploy'):
         importlib.import_module(glue)

@@ -1,0 +1,110 @@
+"""ONNX Runtime backend for any ONNX file with the RHIS contract (ours or the reference implementation's)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..postprocess import PastedMasks, PostprocessConfig, paste_masks
+
+__all__ = ['OnnxRHIS']
+
+
+def _default_providers() -> list[str]:
+    import onnxruntime as ort
+    available = ort.get_available_providers()
+    preferred = ['TensorrtExecutionProvider', 'CUDAExecutionProvider', 'CPUExecutionProvider']
+    return [p for p in preferred if p in available] or available
+
+
+class OnnxRHIS:
+    """Runs an RHIS ONNX graph: ``images`` [B,3,H,W] + ``rois`` [N,5] -> ``masks`` [N,3,mh,mw] (+ ``binary_masks``).
+
+    Args:
+        path: the ONNX file.
+        providers: onnxruntime execution providers (default: TensorRT, CUDA, then CPU, whichever exist).
+        roi_chunk: ROIs per run, to bound memory with many people.
+        num_threads: intra-op threads for the CPU provider (``None``: onnxruntime's default).
+    """
+
+    def __init__(self, path: str | Path, providers: Sequence[str] | None = None, roi_chunk: int = 64,
+                 num_threads: int | None = None) -> None:
+        import onnxruntime as ort
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f'ONNX file not found: {path}')
+        options = ort.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=list(providers or _default_providers()))
+        except Exception as error:   # onnxruntime raises its own exception types
+            raise ValueError(f'{path} is not a loadable ONNX model: {error}') from error
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        if set(inputs) != {'images', 'rois'} or 'masks' not in outputs:
+            raise ValueError(f'{path} does not follow the RHIS contract: it needs inputs images and rois and an '
+                             f'output masks; it has inputs {sorted(inputs)} and outputs {outputs}')
+        self.path = path
+        self.outputs = outputs
+        self.roi_chunk = roi_chunk
+        shape = inputs['images'].shape
+        self.image_size = (shape[2], shape[3]) if all(isinstance(v, int) for v in shape[2:]) else None
+        self.mask_shape = self.session.get_outputs()[outputs.index('masks')].shape[2:]
+        sidecar = path.with_suffix(path.suffix + '.json')
+        self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+
+    def run(self, images: np.ndarray, rois: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw outputs for images [B,3,H,W] in [0,1] at the graph's size and normalised rois [N,5]."""
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        rois = np.ascontiguousarray(rois, dtype=np.float32).reshape(-1, 5)
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ValueError(f'images must be [B, 3, H, W], got {list(images.shape)}')
+        if self.image_size is not None and tuple(images.shape[2:]) != tuple(self.image_size):
+            raise ValueError(f'this graph takes {self.image_size[0]}x{self.image_size[1]} images, got '
+                             f'{images.shape[2]}x{images.shape[3]} (OnnxRHIS.predict resizes for you)')
+        chunks, binary = [], None
+        for start in range(0, max(len(rois), 1), self.roi_chunk):
+            out = dict(zip(self.outputs, self.session.run(None, {'images': images,
+                                                                  'rois': rois[start:start + self.roi_chunk]})))
+            chunks.append(out['masks'])
+            binary = out.get('binary_masks', binary)
+        result = {'masks': np.concatenate(chunks)[:len(rois)]}
+        if binary is not None:
+            result['binary_masks'] = binary
+        return result
+
+    def predict(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
+                postprocess: PostprocessConfig = PostprocessConfig()) -> list[PastedMasks]:
+        """Image-space masks for RGB uint8 images (H, W, 3) of any size and pixel boxes [Ni, 4] per image.
+
+        Images are resized to the graph's input size (if fixed) one at a time; masks are pasted back at each
+        image's own size, exactly as the PyTorch path does.
+        """
+        if len(images) != len(boxes):
+            raise ValueError(f'got {len(boxes)} box arrays for {len(images)} images')
+        results = []
+        for image, image_boxes in zip(images, boxes):
+            image = np.asarray(image)
+            if image.ndim != 3 or image.shape[2] != 3:
+                raise ValueError(f'images must be RGB arrays (H, W, 3), got shape {image.shape}')
+            height, width = image.shape[:2]
+            tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+            model_input = tensor
+            if self.image_size is not None and (height, width) != tuple(self.image_size):
+                model_input = F.interpolate(tensor, size=tuple(self.image_size), mode='bilinear', align_corners=False,
+                                            antialias=True)
+            image_boxes = torch.as_tensor(np.asarray(image_boxes, dtype=np.float32)).reshape(-1, 4)
+            # Normalised coordinates are the same before and after the resize; clipped like the model clips.
+            normalised = (image_boxes / torch.tensor([width, height, width, height])).clamp(0, 1)
+            rois = torch.cat([torch.zeros(len(normalised), 1), normalised], dim=1)
+            logits = torch.from_numpy(self.run(model_input.numpy(), rois.numpy())['masks'])
+            probs = torch.softmax(logits, dim=1)[:, 1]
+            pixel_boxes = normalised * torch.tensor([width, height, width, height])
+            guide = tensor[0] if postprocess.smoothing == 'guided' else None
+            results.append(paste_masks(probs, pixel_boxes, (height, width), postprocess, guide))
+        return results

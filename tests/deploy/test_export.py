@@ -1,0 +1,121 @@
+"""ONNX export: the contract, dynamic N (0, 1, 17), parity with PyTorch, no ScatterND, the sidecar, dilation."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rhis_plugin.deploy import OnnxRHIS, export_onnx
+from rhis_plugin.models import build_rhis, save_rhis
+from rhis_plugin.postprocess import PostprocessConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def random_rois(count: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(count, 2, generator=g) * 0.6
+    wh = 0.1 + torch.rand(count, 2, generator=g) * 0.4
+    return torch.cat([torch.zeros(count, 1), xy, xy + wh], dim=1)
+
+
+@pytest.mark.parametrize('preset', ['rhis_b0_64x48', 'rhis_b0_80x60'])
+def test_export_matches_pytorch_for_any_number_of_rois(preset, tmp_path):
+    model = build_rhis(preset, aux_heads=False).eval()
+    path = export_onnx(model, tmp_path / 'rhis.onnx', image_size=(96, 128))
+    graph = onnx.load(str(path))
+    assert not any(n.op_type.startswith('Scatter') for n in graph.graph.node)
+    assert any(n.op_type == 'RoiAlign' for n in graph.graph.node)
+    runtime = OnnxRHIS(path, providers=['CPUExecutionProvider'])
+    images = torch.rand(1, 3, 96, 128)
+    for count in (0, 1, 17):
+        rois = random_rois(count)
+        out = runtime.run(images.numpy(), rois.numpy())
+        with torch.no_grad():
+            ref = model(images, rois)
+        mask_h, mask_w = model.mask_size
+        assert out['masks'].shape == (count, 3, mask_h, mask_w)
+        assert out['binary_masks'].shape == (1, 1, 96, 128)
+        if count:
+            diff = np.abs(torch.softmax(torch.from_numpy(out['masks']), 1).numpy()
+                          - torch.softmax(ref['masks'], 1).numpy()).max()
+            assert diff < 1e-4, diff
+        assert np.abs(out['binary_masks'] - ref['binary_masks'].numpy()).max() < 1e-4
+    sidecar = json.loads((tmp_path / 'rhis.onnx.json').read_text())
+    assert sidecar['image_size'] == [96, 128] and sidecar['mask_size'] == list(model.mask_size)
+    assert sidecar['config']['roi_encoder'] == 'efficientnet_b0'
+
+
+def test_batch_is_dynamic_and_rois_pick_their_image(tmp_path):
+    model = build_rhis('rhis_b0_64x48', aux_heads=False).eval()
+    runtime = OnnxRHIS(export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 64)),
+                       providers=['CPUExecutionProvider'])
+    images = torch.rand(3, 3, 64, 64)
+    rois = random_rois(4)
+    rois[:, 0] = torch.tensor([2.0, 0.0, 1.0, 2.0])
+    with torch.no_grad():
+        ref = model(images, rois)['masks']
+    out = runtime.run(images.numpy(), rois.numpy())['masks']
+    assert np.abs(out - ref.numpy()).max() < 1e-3
+
+
+def test_baked_dilation_grows_the_target(tmp_path):
+    model = build_rhis('rhis_b0_64x48', aux_heads=False).eval()
+    runtime = OnnxRHIS(export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 64), dilation=2),
+                       providers=['CPUExecutionProvider'])
+    images, rois = torch.rand(1, 3, 64, 64), random_rois(2)
+    with torch.no_grad():
+        logits = model(images, rois)['masks']
+    expected = F.max_pool2d(logits[:, 1:2], 5, stride=1, padding=2)[:, 0]
+    out = runtime.run(images.numpy(), rois.numpy())['masks']
+    assert np.abs(out[:, 1] - expected.numpy()).max() < 1e-3
+    assert np.abs(out[:, 0] - logits[:, 0].numpy()).max() < 1e-3
+
+
+def test_runtime_predict_matches_the_torch_path(tmp_path):
+    model = build_rhis('rhis_b0_64x48', aux_heads=False).eval()
+    runtime = OnnxRHIS(export_onnx(model, tmp_path / 'rhis.onnx', image_size=(90, 120)),
+                       providers=['CPUExecutionProvider'], roi_chunk=1)
+    image = (np.random.default_rng(0).random((90, 120, 3)) * 255).astype(np.uint8)
+    boxes = np.array([[10.0, 5.0, 60.0, 85.0], [50.0, 0.0, 130.0, 70.0]], dtype=np.float32)
+    cfg = PostprocessConfig(threshold=0.3)
+    onnx_result = runtime.predict([image], [boxes], cfg)[0]
+    torch_result = model.predict(torch.from_numpy(image).permute(2, 0, 1).float()[None] / 255,
+                                 [torch.from_numpy(boxes)], cfg)[0]
+    agreement = (onnx_result.masks == torch_result.masks).float().mean()
+    assert agreement > 0.999 and onnx_result.masks.shape == (2, 90, 120)
+
+
+def test_contract_errors(tmp_path):
+    class NotRHIS(torch.nn.Module):
+        def forward(self, x):
+            return x * 2
+    torch.onnx.export(NotRHIS(), (torch.rand(1, 3, 8, 8),), str(tmp_path / 'other.onnx'), input_names=['input'],
+                      dynamo=False)
+    with pytest.raises(ValueError, match='does not follow the RHIS contract'):
+        OnnxRHIS(tmp_path / 'other.onnx')
+    with pytest.raises(FileNotFoundError):
+        OnnxRHIS(tmp_path / 'missing.onnx')
+    (tmp_path / 'garbage.onnx').write_bytes(b'not a model')
+    with pytest.raises(ValueError, match='not a loadable ONNX model'):
+        OnnxRHIS(tmp_path / 'garbage.onnx')
+    with pytest.raises(ValueError, match='opset'):
+        export_onnx(build_rhis('rhis_b0_64x48'), tmp_path / 'x.onnx', opset=11)
+
+
+def test_export_tool(tmp_path):
+    checkpoint = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis.pth')
+    result = subprocess.run([sys.executable, str(ROOT / 'tools/export_onnx.py'), '--checkpoint', str(checkpoint),
+                             '--image-size', '64', '96', '--out', str(tmp_path / 'out.onnx')],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert OnnxRHIS(tmp_path / 'out.onnx').image_size == (64, 96)
+    bad = subprocess.run([sys.executable, str(ROOT / 'tools/export_onnx.py'), '--checkpoint',
+                          str(tmp_path / 'nope.pth'), '--out', str(tmp_path / 'n.onnx')],
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and 'not found' in bad.stderr and not (tmp_path / 'n.onnx').exists()
