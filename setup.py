@@ -39,7 +39,7 @@ setup(
         'pycocotools>=2.0.7',
     ],
     extras_require=EXTRAS,
-    entry_points={'console_scripts': ['rhis-yolo=rhis_plugin.ultralytics.cli:main']},
+    entry_points={'console_scripts': ['rhis=rhis_plugin.cli:main', 'rhis-yolo=rhis_plugin.ultralytics.cli:main']},
     classifiers=[
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Image Recognition',

@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 20
     num_workers: int = 0
+    max_seconds: float | None = None     # stop early once this much time has passed (a time budget)
 
 
 def _batches(loader: DataLoader) -> Iterator[dict]:
@@ -85,6 +86,9 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
     start = time.perf_counter()
     batches = _batches(loader)
     for step in range(cfg.iters):
+        if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
+            log(f'time budget of {cfg.max_seconds:.0f}s reached after {step} iterations')
+            break
         batch = next(batches)
         images = batch['images'].to(device)
         size = tuple(images.shape[-2:])

@@ -1,18 +1,13 @@
 """Training the RHIS head with a frozen Ultralytics detector, and mask AP of detector + RHIS."""
 from __future__ import annotations
 
-import contextlib
-import io
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-from pycocotools import mask as mask_utils
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 from torch.utils.data import Dataset
 
+from ..data.coco_eval import CocoAccumulator
 from ..models import build_rhis
 from ..models.rhis import RHIS
 from ..training import TrainConfig, train_rhis
@@ -59,38 +54,15 @@ def evaluate_mask_ap(detector: Any, dataset: Dataset, conf: float = 0.001, imgsz
     if rhis_options.pop('attach', True):
         add_rhis(detector, **rhis_options)
     person = person_class_ids(detector.names)
-    images, annotations, detections = [], [], []
+    accumulator = CocoAccumulator()
     for index in range(len(dataset)):
         sample = dataset[index]
-        height, width = sample['image'].shape[-2:]
-        images.append({'id': index + 1, 'height': height, 'width': width, 'file_name': str(index)})
-        for mask in sample['masks']:
-            rle = mask_utils.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
-            annotations.append({'id': len(annotations) + 1, 'image_id': index + 1, 'category_id': 1,
-                                'segmentation': rle, 'area': float(mask_utils.area(rle)),
-                                'bbox': mask_utils.toBbox(rle).tolist(), 'iscrowd': 0})
+        image_id = accumulator.add_image(*sample['image'].shape[-2:], sample['masks'].numpy())
         result = detector.predict(_to_bgr_uint8(sample['image']), conf=conf, classes=person, imgsz=imgsz,
                                   max_det=max_det, verbose=False)[0]
-        if result.masks is None:
-            continue
-        for box, score, mask in zip(result.boxes.xyxy.cpu(), result.boxes.conf.cpu(), result.masks.data.cpu()):
-            rle = mask_utils.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
-            x1, y1, x2, y2 = box.tolist()
-            detections.append({'image_id': index + 1, 'category_id': 1, 'segmentation': rle,
-                               'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(score)})
-    metrics = {}
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO()
-        gt.dataset = {'images': images, 'annotations': annotations, 'categories': [{'id': 1, 'name': 'person'}]}
-        gt.createIndex()
-        for iou_type, tag in (('bbox', 'B'), ('segm', 'M')):
-            if not detections:
-                metrics[f'metrics/mAP50({tag})'] = metrics[f'metrics/mAP50-95({tag})'] = 0.0
-                continue
-            evaluator = COCOeval(gt, gt.loadRes(detections), iou_type)
-            evaluator.evaluate()
-            evaluator.accumulate()
-            evaluator.summarize()
-            metrics[f'metrics/mAP50-95({tag})'] = float(max(evaluator.stats[0], 0.0))
-            metrics[f'metrics/mAP50({tag})'] = float(max(evaluator.stats[1], 0.0))
-    return metrics
+        if result.masks is not None:
+            accumulator.add_detections(image_id, result.boxes.xyxy.cpu().numpy(), result.boxes.conf.cpu().numpy(),
+                                       result.masks.data.cpu().numpy() > 0.5)
+    coco = accumulator.evaluate()
+    return {'metrics/mAP50(B)': coco['bbox_AP50'], 'metrics/mAP50-95(B)': coco['bbox_AP'],
+            'metrics/mAP50(M)': coco['segm_AP50'], 'metrics/mAP50-95(M)': coco['segm_AP']}

@@ -1,0 +1,225 @@
+"""Detector adapters: anything that finds people becomes a callable ``RGB image -> Detections``.
+
+- :class:`UltralyticsDetector`: ``YOLO``/``RTDETR`` models (``.pt`` or ``.yaml``);
+- :class:`MMDetDetector`: any mmdet config + checkpoint;
+- :class:`OnnxDetrDetector`: ONNX files in the DETR export format of RT-DETR, D-FINE and DEIM (inputs ``images``
+  [N,3,H,W] RGB/255 and ``orig_target_sizes`` [N,2] = (w, h); outputs ``labels``, ``boxes`` xyxy pixels, ``scores``);
+- :class:`OnnxYoloDetector`: raw Ultralytics YOLO ONNX exports ([1, 4 + classes, anchors], NMS done here);
+- :class:`JsonDetections`: a COCO detections file (``bbox`` xywh, ``score``, ``category_id``), matched to images
+  by ``file_name`` or through the ``image_id`` of a COCO annotation file.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torchvision.ops import batched_nms
+
+__all__ = ['Detections', 'UltralyticsDetector', 'MMDetDetector', 'OnnxDetrDetector', 'OnnxYoloDetector',
+           'JsonDetections', 'load_detector']
+
+
+@dataclass
+class Detections:
+    """Boxes [N, 4] (x1, y1, x2, y2 pixels of the original image), scores [N], labels [N]."""
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+    def select(self, keep: np.ndarray) -> 'Detections':
+        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep])
+
+    @staticmethod
+    def empty() -> 'Detections':
+        return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+
+def _filter(dets: Detections, conf: float, classes: Sequence[int] | None) -> Detections:
+    keep = dets.scores >= conf
+    if classes is not None:
+        keep &= np.isin(dets.labels, list(classes))
+    return dets.select(keep)
+
+
+class UltralyticsDetector:
+    def __init__(self, model: Any, conf: float = 0.25, classes: Sequence[int] | None = None, imgsz: int = 640,
+                 device: str | None = None) -> None:
+        from ultralytics import RTDETR, YOLO
+        if isinstance(model, (str, Path)):
+            model = RTDETR(str(model)) if 'rtdetr' in Path(str(model)).stem.lower() else YOLO(str(model))
+        self.model, self.conf, self.imgsz, self.device = model, conf, imgsz, device
+        if classes is None:
+            names = model.names.items()
+            classes = [int(i) for i, n in names if str(n).lower() == 'person'] or None
+        self.classes = classes
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        result = self.model.predict(np.ascontiguousarray(image[..., ::-1]), conf=self.conf, classes=self.classes,
+                                    imgsz=self.imgsz, device=self.device, verbose=False)[0]
+        boxes = result.boxes
+        return Detections(boxes.xyxy.cpu().numpy().astype(np.float32), boxes.conf.cpu().numpy(),
+                          boxes.cls.cpu().numpy().astype(np.int64))
+
+
+class MMDetDetector:
+    def __init__(self, config: str | Path, checkpoint: str | Path | None, conf: float = 0.3,
+                 classes: Sequence[int] | None = (0,), device: str = 'cpu') -> None:
+        from mmdet.apis import inference_detector, init_detector
+
+        import rhis_plugin.mmdet  # noqa: F401  (registers RT-DETR, RHIS and the checkpoint loader)
+        self._infer = inference_detector
+        self.model = init_detector(str(config), None if checkpoint is None else str(checkpoint), device=device)
+        # Test pipelines may load annotations (our configs do, for oracle boxes); single images have none.
+        pipeline = self.model.cfg.test_dataloader.dataset.pipeline
+        self.model.cfg.test_dataloader.dataset.pipeline = [t for t in pipeline if t['type'] != 'LoadAnnotations']
+        self.conf, self.classes = conf, classes
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        pred = self._infer(self.model, np.ascontiguousarray(image[..., ::-1])).pred_instances
+        dets = Detections(pred.bboxes.cpu().numpy().astype(np.float32), pred.scores.cpu().numpy(),
+                          pred.labels.cpu().numpy().astype(np.int64))
+        return _filter(dets, self.conf, self.classes)
+
+
+def _session(path: str | Path):
+    import onnxruntime as ort
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'detector ONNX file not found: {path}')
+    try:
+        return ort.InferenceSession(str(path), providers=ort.get_available_providers())
+    except Exception as error:   # onnxruntime raises its own exception types
+        raise ValueError(f'{path} is not a loadable ONNX model: {error}') from error
+
+
+class OnnxDetrDetector:
+    """RT-DETR / D-FINE / DEIM ONNX exports. ``classes``: 0-based COCO person is 0."""
+
+    def __init__(self, path: str | Path, conf: float = 0.5, classes: Sequence[int] | None = (0,),
+                 input_size: tuple[int, int] | None = None) -> None:
+        self.session = _session(path)
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        if set(inputs) != {'images', 'orig_target_sizes'} or not {'labels', 'boxes', 'scores'} <= set(outputs):
+            raise ValueError(f'{path} is not a DETR-format detector (inputs images, orig_target_sizes; outputs '
+                             f'labels, boxes, scores): inputs {sorted(inputs)}, outputs {outputs}')
+        shape = inputs['images'].shape
+        static = tuple(shape[2:]) if all(isinstance(v, int) for v in shape[2:]) else None
+        self.input_size = input_size or static or (640, 640)
+        self.outputs, self.conf, self.classes = outputs, conf, classes
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        height, width = image.shape[:2]
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+        tensor = F.interpolate(tensor, size=self.input_size, mode='bilinear', align_corners=False)
+        # The boxes come out in the pixel space of orig_target_sizes: give the original size, no un-letterboxing.
+        out = dict(zip(self.outputs, self.session.run(None, {
+            'images': tensor.numpy(), 'orig_target_sizes': np.array([[width, height]], dtype=np.int64)})))
+        dets = Detections(out['boxes'][0].astype(np.float32), out['scores'][0].astype(np.float32),
+                          out['labels'][0].astype(np.int64))
+        return _filter(dets, self.conf, self.classes)
+
+
+class OnnxYoloDetector:
+    """Raw YOLOv8/YOLO11 ONNX exports (``yolo export format=onnx``): letterbox, decode, class-wise NMS."""
+
+    def __init__(self, path: str | Path, conf: float = 0.25, iou: float = 0.45,
+                 classes: Sequence[int] | None = (0,), input_size: tuple[int, int] | None = None) -> None:
+        self.session = _session(path)
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise ValueError(f'{path} is not a YOLO export: expected one image input [1,3,H,W], got '
+                             f'{[(i.name, i.shape) for i in inputs]}')
+        self.input_name = inputs[0].name
+        shape = inputs[0].shape
+        static = tuple(shape[2:]) if all(isinstance(v, int) for v in shape[2:]) else None
+        self.input_size = input_size or static or (640, 640)
+        self.conf, self.iou, self.classes = conf, iou, classes
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        height, width = image.shape[:2]
+        target_h, target_w = self.input_size
+        scale = min(target_h / height, target_w / width)
+        new_h, new_w = round(height * scale), round(width * scale)
+        pad_y, pad_x = (target_h - new_h) // 2, (target_w - new_w) // 2
+        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+        tensor = F.interpolate(tensor, size=(new_h, new_w), mode='bilinear', align_corners=False)
+        tensor = F.pad(tensor, (pad_x, target_w - new_w - pad_x, pad_y, target_h - new_h - pad_y), value=114 / 255)
+        raw = torch.from_numpy(self.session.run(None, {self.input_name: tensor.numpy()})[0][0])  # [4 + nc, A]
+        if raw.ndim != 2 or raw.shape[0] < 5:
+            raise ValueError(f'unexpected YOLO output shape {list(raw.shape)}; expected [4 + classes, anchors]')
+        cxcywh, class_scores = raw[:4].T, raw[4:].T
+        scores, labels = class_scores.max(dim=1)
+        keep = scores >= self.conf
+        if self.classes is not None:
+            keep &= torch.isin(labels, torch.tensor(list(self.classes)))
+        cxcywh, scores, labels = cxcywh[keep], scores[keep], labels[keep]
+        boxes = torch.cat([cxcywh[:, :2] - cxcywh[:, 2:] / 2, cxcywh[:, :2] + cxcywh[:, 2:] / 2], dim=1)
+        kept = batched_nms(boxes, scores, labels, self.iou)[:300]
+        boxes = (boxes[kept] - torch.tensor([pad_x, pad_y, pad_x, pad_y])) / scale
+        boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)
+        boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
+        return Detections(boxes.numpy().astype(np.float32), scores[kept].numpy(), labels[kept].numpy().astype(np.int64))
+
+
+class JsonDetections:
+    """Detections read from a COCO results file; call it with the image path as ``name``."""
+
+    def __init__(self, path: str | Path, ann_file: str | Path | None = None, conf: float = 0.0,
+                 classes: Sequence[int] | None = None) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f'detections file not found: {path}')
+        try:
+            entries = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path} is not JSON: {error}') from error
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and 'bbox' in e for e in entries):
+            raise ValueError(f'{path} must be a COCO results list of {{"bbox": [x, y, w, h], "score": ...}}')
+        names: dict[int, str] = {}
+        if ann_file is not None:
+            names = {img['id']: Path(img['file_name']).name for img in json.loads(Path(ann_file).read_text())['images']}
+        self.by_name: dict[str, list[dict]] = {}
+        for entry in entries:
+            name = entry.get('file_name') or names.get(entry.get('image_id'))
+            if name is None:
+                raise ValueError(f'{path}: a detection has neither file_name nor an image_id found in the '
+                                 'annotation file (pass ann_file)')
+            self.by_name.setdefault(Path(name).name, []).append(entry)
+        self.conf, self.classes = conf, classes
+
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
+        entries = self.by_name.get(Path(name).name, [])
+        if not entries:
+            return Detections.empty()
+        xywh = np.array([e['bbox'] for e in entries], dtype=np.float32)
+        dets = Detections(np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1),
+                          np.array([e.get('score', 1.0) for e in entries], dtype=np.float32),
+                          np.array([e.get('category_id', 0) for e in entries], dtype=np.int64))
+        return _filter(dets, self.conf, self.classes)
+
+
+def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
+                  classes: Sequence[int] | None = None, device: str = 'cpu'):
+    """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR or YOLO format,
+    ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file)."""
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix in ('.pt', '.yaml', '.yml'):
+        return UltralyticsDetector(spec, conf=conf, classes=classes, device=device)
+    if suffix == '.onnx':
+        session = _session(path)
+        names = {i.name for i in session.get_inputs()}
+        detector_cls = OnnxDetrDetector if 'orig_target_sizes' in names else OnnxYoloDetector
+        return detector_cls(path, conf=conf, classes=(0,) if classes is None else classes)
+    if suffix == '.py':
+        return MMDetDetector(spec, checkpoint, conf=conf, classes=(0,) if classes is None else classes, device=device)
+    if suffix == '.json':
+        return JsonDetections(spec, checkpoint, conf=conf, classes=classes)
+    raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR or YOLO '
+                     'export), .py (mmdet config, with --detector-checkpoint) or .json (COCO detections)')

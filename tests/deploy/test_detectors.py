@@ -1,0 +1,103 @@
+"""Detector adapters on tiny self-built detectors: DETR-format ONNX, YOLO-format ONNX, JSON, Ultralytics, mmdet."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from rhis_plugin.deploy.detectors import (JsonDetections, MMDetDetector, OnnxDetrDetector, OnnxYoloDetector,
+                                          UltralyticsDetector, load_detector)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class TinyDetr(nn.Module):
+    """The RT-DETR/D-FINE/DEIM export format: two fixed boxes, normalised cxcywh scaled by orig_target_sizes."""
+
+    def forward(self, images: torch.Tensor, orig_target_sizes: torch.Tensor):
+        batch = images.shape[0]
+        cxcywh = torch.tensor([[0.3, 0.5, 0.3, 0.8], [0.7, 0.5, 0.2, 0.6]]).expand(batch, -1, -1)
+        xyxy = torch.cat([cxcywh[..., :2] - cxcywh[..., 2:] / 2, cxcywh[..., :2] + cxcywh[..., 2:] / 2], dim=-1)
+        boxes = xyxy * orig_target_sizes.repeat(1, 2)[:, None, :].float()
+        scores = torch.sigmoid(images.mean((1, 2, 3))[:, None] * 0 + torch.tensor([2.0, -2.0]))
+        return torch.zeros(batch, 2, dtype=torch.int64), boxes, scores
+
+
+class TinyYolo(nn.Module):
+    """Raw YOLO export format [1, 4 + classes, anchors] in letterboxed input pixels."""
+
+    def forward(self, images: torch.Tensor):
+        preds = torch.tensor([[200.0, 320.0, 120.0, 300.0, 0.9, 0.1],    # person
+                              [204.0, 322.0, 118.0, 296.0, 0.8, 0.1],    # duplicate: removed by NMS
+                              [450.0, 300.0, 100.0, 100.0, 0.1, 0.9]])   # another class
+        return preds.T[None] + images.mean() * 0
+
+
+def export(module: nn.Module, inputs: tuple, path: Path, input_names: list[str], output_names: list[str]) -> Path:
+    torch.onnx.export(module, inputs, str(path), input_names=input_names, output_names=output_names,
+                      opset_version=17, dynamo=False)
+    return path
+
+
+@pytest.fixture(scope='module')
+def tiny_detr(tmp_path_factory) -> Path:
+    return export(TinyDetr(), (torch.rand(1, 3, 64, 64), torch.tensor([[64, 64]])),
+                  tmp_path_factory.mktemp('det') / 'tiny_detr.onnx', ['images', 'orig_target_sizes'],
+                  ['labels', 'boxes', 'scores'])
+
+
+@pytest.fixture(scope='module')
+def tiny_yolo(tmp_path_factory) -> Path:
+    return export(TinyYolo(), (torch.rand(1, 3, 640, 640),), tmp_path_factory.mktemp('det') / 'tiny_yolo.onnx',
+                  ['images'], ['output0'])
+
+
+def test_detr_format(tiny_detr):
+    detector = load_detector(str(tiny_detr), conf=0.5)
+    assert isinstance(detector, OnnxDetrDetector)
+    dets = detector(np.zeros((100, 200, 3), np.uint8))
+    assert np.allclose(dets.boxes, [[30.0, 10.0, 90.0, 90.0]], atol=1e-3)    # only the confident box, in pixels
+    assert np.allclose(dets.scores, [1 / (1 + np.exp(-2))], atol=1e-5) and dets.labels.tolist() == [0]
+
+
+def test_yolo_format_letterbox_and_nms(tiny_yolo):
+    detector = load_detector(str(tiny_yolo), conf=0.25)
+    assert isinstance(detector, OnnxYoloDetector)
+    dets = detector(np.zeros((320, 480, 3), np.uint8))
+    scale, pad_y = 640 / 480, (640 - 427) // 2
+    expected = (np.array([140.0, 170.0, 260.0, 470.0]) - [0, pad_y, 0, pad_y]) / scale
+    assert dets.boxes.shape == (1, 4) and np.allclose(dets.boxes[0], expected, atol=1.0)
+
+
+def test_json_detections(tmp_path):
+    path = tmp_path / 'dets.json'
+    path.write_text(json.dumps([{'file_name': 'a.jpg', 'bbox': [1, 2, 10, 20], 'score': 0.9, 'category_id': 0},
+                                {'image_id': 7, 'bbox': [5, 5, 5, 5], 'score': 0.4, 'category_id': 0}]))
+    ann = tmp_path / 'ann.json'
+    ann.write_text(json.dumps({'images': [{'id': 7, 'file_name': 'sub/b.jpg'}]}))
+    detector = load_detector(str(path), str(ann))
+    assert isinstance(detector, JsonDetections)
+    assert detector(np.zeros((4, 4, 3)), 'a.jpg').boxes.tolist() == [[1.0, 2.0, 11.0, 22.0]]
+    assert len(detector(np.zeros((4, 4, 3)), 'b.jpg').boxes) == 1 and len(detector(None, 'c.jpg').boxes) == 0
+    path.write_text('{"not": "a list"}')
+    with pytest.raises(ValueError, match='COCO results list'):
+        JsonDetections(path)
+
+
+def test_ultralytics_and_mmdet_adapters():
+    image = (np.random.default_rng(0).random((96, 128, 3)) * 255).astype(np.uint8)
+    yolo = load_detector('yolo11n.yaml', conf=0.0, classes=[0])
+    assert isinstance(yolo, UltralyticsDetector)
+    dets = yolo(image)
+    assert dets.boxes.shape[1] == 4 and (dets.labels == 0).all()
+    mmdet = load_detector(str(ROOT / 'configs/mmdet/rtdetr_r18_coco_person.py'), None, conf=0.0)
+    assert isinstance(mmdet, MMDetDetector)
+    dets = mmdet(image)
+    assert dets.boxes.shape == (len(dets.scores), 4) and len(dets.scores) > 0
+
+
+def test_unknown_detector_file():
+    with pytest.raises(ValueError, match='cannot tell what detector'):
+        load_detector('weights.bin')

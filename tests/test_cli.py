@@ -1,0 +1,111 @@
+"""`rhis predict` and `rhis demo`, end to end, including bad input."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from PIL import Image
+
+from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
+from rhis_plugin.deploy import export_onnx
+from rhis_plugin.models import build_rhis, save_rhis
+
+RHIS = Path(sys.executable).with_name('rhis')
+
+
+class FixedDetr(nn.Module):
+    """A DETR-format ONNX detector with one confident person box."""
+
+    def forward(self, images, orig_target_sizes):
+        box = torch.tensor([[[0.1, 0.1, 0.6, 0.9]]]).expand(images.shape[0], -1, -1)
+        scores = torch.sigmoid(images.mean((1, 2, 3))[:, None] * 0 + 3.0)
+        return torch.zeros(images.shape[0], 1, dtype=torch.int64), box * orig_target_sizes.repeat(1, 2)[:, None], scores
+
+
+@pytest.fixture(scope='module')
+def assets(tmp_path_factory):
+    root = tmp_path_factory.mktemp('cli')
+    generate_dataset(root / 'data', 3, seed=0, cfg=SceneConfig(height=96, width=128))
+    model = build_rhis('rhis_b0_64x48')
+    save_rhis(model, root / 'rhis.pth')
+    export_onnx(build_rhis('rhis_b0_64x48', aux_heads=False), root / 'rhis.onnx', image_size=(96, 128))
+    torch.onnx.export(FixedDetr(), (torch.rand(1, 3, 64, 64), torch.tensor([[64, 64]])), str(root / 'detr.onnx'),
+                      input_names=['images', 'orig_target_sizes'], output_names=['labels', 'boxes', 'scores'],
+                      dynamic_axes={'images': {0: 'n'}, 'orig_target_sizes': {0: 'n'}}, opset_version=17, dynamo=False)
+    return root
+
+
+def rhis(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RHIS), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.parametrize('weights', ['rhis.onnx', 'rhis.pth'])
+def test_predict_writes_overlays_masks_and_coco_results(assets, tmp_path, weights):
+    out = tmp_path / 'out'
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / weights, '--source',
+                  assets / 'data' / 'images', '--out', out, '--threshold', '0.3', '--dilate', '1', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in (out / 'overlays').iterdir()) == [f'synthetic_00000{i}.jpg' for i in range(3)]
+    assert len(list((out / 'masks').glob('*.png'))) == 3
+    results = json.loads((out / 'results.json').read_text())
+    assert len(results) == 3 and all({'bbox', 'score', 'segmentation', 'file_name'} <= set(r) for r in results)
+    assert not list(out.glob('.rhis-*'))
+
+
+def test_predict_binary_mode_and_a_video(assets, tmp_path):
+    import cv2
+    video = tmp_path / 'clip.mp4'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), 5, (128, 96))
+    for index in range(3):
+        writer.write(np.asarray(Image.open(assets / 'data' / 'images' / f'synthetic_00000{index}.jpg'))[..., ::-1])
+    writer.release()
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.pth', '--source', video,
+                  '--out', tmp_path / 'out', '--binary', '--threshold', '0.0', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(list((tmp_path / 'out' / 'overlays').glob('clip_*.jpg'))) == 3
+
+
+def test_no_detections_is_not_an_error(assets, tmp_path):
+    dets = tmp_path / 'none.json'
+    dets.write_text('[]')
+    result = rhis('predict', '--detector', dets, '--rhis', assets / 'rhis.onnx', '--source',
+                  assets / 'data' / 'images', '--out', tmp_path / 'out', cwd=tmp_path)
+    assert result.returncode == 0 and '3 without any detection' in result.stdout
+    assert json.loads((tmp_path / 'out' / 'results.json').read_text()) == []
+
+
+def test_bad_inputs_fail_cleanly(assets, tmp_path):
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    (broken / 'a.jpg').write_bytes(Image.open(assets / 'data' / 'images' / 'synthetic_000000.jpg').tobytes()[:10])
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source', broken,
+                  '--out', tmp_path / 'out1', cwd=tmp_path)
+    assert result.returncode == 2 and 'cannot read image' in result.stderr
+    assert list((tmp_path / 'out1').iterdir()) == []                      # no partial files
+    (tmp_path / 'empty.mp4').write_bytes(b'')
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source',
+                  tmp_path / 'empty.mp4', '--out', tmp_path / 'out2', cwd=tmp_path)
+    assert result.returncode == 2 and 'video' in result.stderr
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'detr.onnx', '--source',
+                  assets / 'data' / 'images', '--out', tmp_path / 'out3', cwd=tmp_path)
+    assert result.returncode == 2 and 'does not follow the RHIS contract' in result.stderr
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source',
+                  tmp_path / 'missing', '--out', tmp_path / 'out4', cwd=tmp_path)
+    assert result.returncode == 2 and 'source not found' in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_with_a_small_budget(tmp_path):
+    result = rhis('demo', '--out', tmp_path / 'demo', '--iters', '15', '--num-train', '8', '--num-val', '4',
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / 'demo'
+    assert len(list((out / 'overlays').glob('*.jpg'))) == 4
+    assert (out / 'loss_curve.png').stat().st_size > 0 and (out / 'rhis_demo.pth').is_file()
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert {'target_iou', 'box_filled_iou', 'segm_AP', 'segm_AP50', 'bbox_AP'} <= set(metrics)
+    assert 'mask AP, image space' in (out / 'metrics.md').read_text() and str(out) in result.stdout
