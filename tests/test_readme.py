@@ -60,7 +60,7 @@ def test_commands_run_and_the_model_learns(tmp_path):
     tools = commands('python tools/')
     assert any('make_synthetic.py' in c for c in tools) and any('train_rhis.py' in c for c in tools)
     saved = []
-    for command in tools + commands('rhis-yolo '):
+    for command in tools + commands('rhis-yolo ') + commands('rhis '):
         args = shlex.split(command)
         if args[0] == 'python':
             args[0], args[1] = sys.executable, str(ROOT / args[1])
@@ -71,6 +71,7 @@ def test_commands_run_and_the_model_learns(tmp_path):
         output = re.sub(r'\x1b\[[0-9;]*m', '', result.stdout + result.stderr)
         saved += re.findall(r'Results saved to (\S+)', output)
     assert saved and list(Path(saved[-1]).glob('*.jpg')), 'rhis-yolo predict wrote no image'
+    assert len(list((tmp_path / 'outputs' / 'pred' / 'overlays').glob('*.jpg'))) == 50, 'rhis predict wrote nothing'
     # The mmdet commands, shrunk to a tiny budget, on the synthetic set the commands above made.
     mim = commands('mim ')
     assert any(' train ' in c for c in mim) and any(' test ' in c for c in mim)
@@ -89,3 +90,15 @@ def test_commands_run_and_the_model_learns(tmp_path):
                                   CocoPersonDataset(tmp_path / 'data/synthetic/val'))
     print(json.dumps(metrics))
     assert metrics['target_iou'] > metrics['box_filled_iou'] + 0.1, metrics
+
+
+@pytest.mark.slow
+def test_make_demo(tmp_path):
+    """The README's main-job command, as written (its output folder moved to a temporary one)."""
+    assert 'make demo' in README
+    result = subprocess.run(['make', '-C', str(ROOT), 'demo', f'DEMO_OUT={tmp_path / "demo"}'], capture_output=True,
+                            text=True, timeout=1500, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    metrics = json.loads((tmp_path / 'demo' / 'metrics.json').read_text())
+    assert metrics['target_iou'] > metrics['box_filled_iou'] and metrics['segm_AP50'] > 0
+    assert len(list((tmp_path / 'demo' / 'overlays').glob('*.jpg'))) == 8
