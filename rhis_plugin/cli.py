@@ -15,7 +15,8 @@ __all__ = ['main']
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog='rhis', description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog='rhis', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest='command', required=True)
 
     demo = commands.add_parser('demo', help='train and evaluate a small RHIS on synthetic (or given) data')

@@ -11,5 +11,7 @@ model = dict(
     detector={{_base_.model}},
     roi_head=dict(type='RHISRoIHead', preset='rhis_b0_64x48', person_labels=[0]))
 
-optim_wrapper = dict(optimizer=dict(lr=1e-3), clip_grad=dict(max_norm=10.0),
-                     paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, custom_keys={'roi_head': dict(lr_mult=5.0)}))
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-3),
+    clip_grad=dict(max_norm=10.0),
+    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0, custom_keys={'roi_head': dict(lr_mult=5.0)}))

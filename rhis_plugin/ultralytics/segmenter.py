@@ -33,7 +33,8 @@ class SegmenterOptions:
         classes: class ids that get RHIS masks (``None``: every class); other boxes get empty masks.
         conf: boxes below this confidence get empty masks (they stay in the results).
         binary: instead of instance masks, each box gets the people-seg UNet's person mask inside it.
-        threshold, dilation, smoothing, smooth_radius, exclusive: see :class:`~rhis_plugin.postprocess.PostprocessConfig`.
+        threshold, dilation, smoothing, smooth_radius, exclusive: as in
+            :class:`~rhis_plugin.postprocess.PostprocessConfig`.
     """
     classes: list[int] | None = None
     conf: float = 0.0

@@ -12,6 +12,17 @@ ROOT = Path(__file__).resolve().parents[2]
 MIM = Path(sys.executable).with_name('mim')
 
 
+@pytest.fixture(autouse=True)
+def mmdet_scope():
+    """Every test builds in mmdet's registry scope, whatever scope an earlier Runner left current."""
+    from mmdet.utils import register_all_modules
+    from mmengine.registry import DefaultScope
+
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
+
+
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('coco_person')

@@ -6,11 +6,8 @@ from mmengine.config import Config
 
 import rhis_plugin.mmdet  # noqa: F401
 from mmdet.registry import MODELS
-from mmdet.utils import register_all_modules
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'configs' / 'mmdet').glob('*.py'))
-
-register_all_modules()   # default scope 'mmdet', as a Runner would set
 
 
 def test_expected_configs_exist():

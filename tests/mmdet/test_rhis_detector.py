@@ -9,11 +9,8 @@ from mmengine.dataset import pseudo_collate
 
 import rhis_plugin.mmdet  # noqa: F401
 from mmdet.registry import DATASETS, MODELS
-from mmdet.utils import register_all_modules
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'mmdet'
-
-register_all_modules()   # default scope 'mmdet', as a Runner would set
 
 
 def small_model_cfg(config: str, **changes) -> Config:
@@ -49,8 +46,10 @@ def train_steps(model, batch, steps: int = 2) -> None:
 
 @pytest.fixture(scope='module')
 def detector_checkpoint(tmp_path_factory):
+    from mmengine.registry import DefaultScope
     cfg = small_model_cfg('rhis_rtdetr.py')
-    detector = MODELS.build(cfg.model.detector)
+    with DefaultScope.overwrite_default_scope('mmdet'):    # module scope: built before the per-test scope fixture
+        detector = MODELS.build(cfg.model.detector)
     detector.init_weights()
     path = tmp_path_factory.mktemp('ckpt') / 'rtdetr.pth'
     torch.save({'state_dict': detector.state_dict(), 'meta': {}}, path)

@@ -11,13 +11,10 @@ from mmengine.structures import InstanceData
 import rhis_plugin.mmdet  # noqa: F401
 from mmdet.registry import DATASETS, MODELS
 from mmdet.structures import DetDataSample
-from mmdet.utils import register_all_modules
 from rhis_plugin.mmdet.hybrid_encoder import HybridEncoder, sincos_position_embedding_2d
 from rhis_plugin.mmdet.varifocal_loss import RTDETRVarifocalLoss
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'mmdet'
-
-register_all_modules()
 
 
 def small_rtdetr():
@@ -56,8 +53,10 @@ def test_hybrid_encoder_shapes(sizes):
 def test_official_parameter_names():
     names = set(dict(HybridEncoder(in_channels=[32, 64, 128], hidden_dim=64, dim_feedforward=128,
                                    nhead=4).named_parameters()))
-    for expected in ('input_proj.0.0.weight', 'input_proj.0.1.weight', 'encoder.0.layers.0.self_attn.in_proj_weight',
-                     'encoder.0.layers.0.linear1.weight', 'lateral_convs.0.conv.weight', 'fpn_blocks.0.conv1.conv.weight',
+    for expected in ('input_proj.0.0.weight', 'input_proj.0.1.weight',
+                     'encoder.0.layers.0.self_attn.in_proj_weight',
+                     'encoder.0.layers.0.linear1.weight', 'lateral_convs.0.conv.weight',
+                     'fpn_blocks.0.conv1.conv.weight',
                      'fpn_blocks.0.bottlenecks.0.conv1.conv.weight', 'downsample_convs.0.norm.weight',
                      'pan_blocks.1.conv2.norm.bias'):
         assert expected in names, expected

@@ -81,7 +81,8 @@ class OracleDetector:
 
     def predict(self, image, **kwargs):
         sample = next(self.samples)
-        boxes = torch.cat([sample['boxes'], torch.ones(len(sample['boxes']), 1), torch.zeros(len(sample['boxes']), 1)], 1)
+        count = len(sample['boxes'])
+        boxes = torch.cat([sample['boxes'], torch.ones(count, 1), torch.zeros(count, 1)], 1)
         result = Results(image, path='x', names=self.names, boxes=boxes)
         result.update(masks=sample['masks'].float())
         return [result]
@@ -103,7 +104,8 @@ def test_joint_training_trains_detector_and_head(yolo_data):
             if not param.requires_grad:      # the people-seg UNet stays frozen
                 continue
             part = 'rhis' if name.startswith('rhis.') else 'detector'
-            param.register_hook(lambda g, part=part: gradients.__setitem__(part, gradients[part] + float(g.abs().sum())))
+            param.register_hook(
+                lambda g, part=part: gradients.__setitem__(part, gradients[part] + float(g.abs().sum())))
 
     model = YOLO('yolo11n.yaml')
     model.add_callback('on_train_start', watch_gradients)
