@@ -4,12 +4,10 @@
     python tools/test.py configs/mmdet/rhis_rtdetr.py work_dirs/rhis_rtdetr/epoch_36.pth [--cfg-options ...]
 """
 import argparse
-import os
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from rhis_plugin.mmdet.cli_config import load_cli_config
+from rhis_plugin.mmdet.cli_config import load_cli_config, parse_runner_args
 
 
 def parse_args() -> argparse.Namespace:
@@ -18,13 +16,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='dump predictions to a pickle file for offline evaluation')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value pairs')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser)
 
 
 def main() -> None:

@@ -4,12 +4,10 @@
     python tools/train.py configs/mmdet/rhis_rtdetr.py [--work-dir DIR] [--resume [CKPT]] [--cfg-options k=v ...]
 """
 import argparse
-import os
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from rhis_plugin.mmdet.cli_config import load_cli_config
+from rhis_plugin.mmdet.cli_config import load_cli_config, parse_runner_args
 
 
 def parse_args() -> argparse.Namespace:
@@ -19,13 +17,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or from the latest in the work dir when no path is given')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value pairs')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser)
 
 
 def main() -> None:
