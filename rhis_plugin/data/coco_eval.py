@@ -1,0 +1,59 @@
+"""COCO box and mask AP from in-memory ground truth and detections (pycocotools)."""
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+__all__ = ['CocoAccumulator']
+
+
+class CocoAccumulator:
+    """Collects GT person masks and predicted masks image by image, then runs COCOeval for bbox and segm."""
+
+    def __init__(self) -> None:
+        self.images: list[dict] = []
+        self.annotations: list[dict] = []
+        self.detections: list[dict] = []
+
+    def add_image(self, height: int, width: int, gt_masks: np.ndarray) -> int:
+        """Registers an image and its GT masks [M, H, W]; returns its image id."""
+        image_id = len(self.images) + 1
+        self.images.append({'id': image_id, 'height': int(height), 'width': int(width), 'file_name': str(image_id)})
+        for mask in gt_masks:
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            self.annotations.append({'id': len(self.annotations) + 1, 'image_id': image_id, 'category_id': 1,
+                                     'segmentation': rle, 'area': float(mask_utils.area(rle)),
+                                     'bbox': mask_utils.toBbox(rle).tolist(), 'iscrowd': 0})
+        return image_id
+
+    def add_detections(self, image_id: int, boxes: np.ndarray, scores: np.ndarray, masks: np.ndarray) -> None:
+        """Predicted boxes [N, 4] (x1, y1, x2, y2), scores [N] and masks [N, H, W] of one image."""
+        for box, score, mask in zip(boxes, scores, masks):
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            x1, y1, x2, y2 = (float(v) for v in box)
+            self.detections.append({'image_id': image_id, 'category_id': 1, 'segmentation': rle,
+                                    'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(score)})
+
+    def evaluate(self) -> dict[str, float]:
+        """AP, AP50, AP75 for ``bbox`` and ``segm`` (0 where nothing was detected)."""
+        metrics = {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = COCO()
+            gt.dataset = {'images': self.images, 'annotations': self.annotations,
+                          'categories': [{'id': 1, 'name': 'person'}]}
+            gt.createIndex()
+            for iou_type in ('bbox', 'segm'):
+                stats = [0.0, 0.0, 0.0]
+                if self.detections:
+                    evaluator = COCOeval(gt, gt.loadRes(self.detections), iou_type)
+                    evaluator.evaluate()
+                    evaluator.accumulate()
+                    evaluator.summarize()
+                    stats = [max(float(v), 0.0) for v in evaluator.stats[:3]]
+                metrics.update({f'{iou_type}_AP': stats[0], f'{iou_type}_AP50': stats[1], f'{iou_type}_AP75': stats[2]})
+        return metrics
