@@ -142,7 +142,7 @@ def test_overfits_a_handful_of_images(synthetic_root, tmp_path):
     root = f'{synthetic_root}/'
     epochs = 70
     cfg.merge_from_dict({
-        'work_dir': str(tmp_path), 'log_level': 'WARNING',
+        'work_dir': str(tmp_path), 'log_level': 'WARNING', 'randomness': dict(seed=0),
         'train_dataloader.batch_size': 4, 'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False, 'val_dataloader.num_workers': 0,
         'val_dataloader.persistent_workers': False,
