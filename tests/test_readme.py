@@ -26,8 +26,8 @@ def commands(prefix: str) -> list[str]:
 # Appended to the README's mim commands: the same commands, on 8 + 4 images at 128x128 for one epoch.
 TINY = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=2', 'train_dataloader.dataset.indices=8',
         'val_dataloader.dataset.indices=4', 'test_dataloader.dataset.indices=4',
-        'train_dataloader.dataset.pipeline.2.scale=(128,128)', 'val_dataloader.dataset.pipeline.1.scale=(128,128)',
-        'test_dataloader.dataset.pipeline.1.scale=(128,128)', 'default_hooks.visualization.draw=False',
+        'train_dataloader.dataset.pipeline.2.scale=(128,128)', 'val_dataloader.dataset.pipeline.2.scale=(128,128)',
+        'test_dataloader.dataset.pipeline.2.scale=(128,128)', 'default_hooks.visualization.draw=False',
         *[f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
           for key in ('num_workers=0', 'persistent_workers=False')]]
 DETR = ['num_queries=50', 'test_cfg.max_per_img=20', 'dn_cfg.group_cfg.num_dn_queries=20']

@@ -43,8 +43,8 @@ def tiny_options(synthetic_root):
             opts += [f'{loader}.dataset.data_root={root}', f'{loader}.num_workers=0',
                      f'{loader}.persistent_workers=False']
         opts += ['train_dataloader.dataset.pipeline.2.scale=(128,128)',
-                 'val_dataloader.dataset.pipeline.1.scale=(128,128)',
-                 'test_dataloader.dataset.pipeline.1.scale=(128,128)',
+                 'val_dataloader.dataset.pipeline.2.scale=(128,128)',
+                 'test_dataloader.dataset.pipeline.2.scale=(128,128)',
                  f'val_evaluator.ann_file={root}val/annotations.json',
                  f'test_evaluator.ann_file={root}val/annotations.json',
                  'default_hooks.logger.interval=1', 'default_hooks.visualization.draw=False',

@@ -139,3 +139,25 @@ def test_rhis_as_mask_branch_of_faster_rcnn(synthetic_root):
         assert pred.masks.shape == (len(pred.bboxes), *sample.metainfo['ori_shape'])
     with pytest.raises(RuntimeError, match='RHISTwoStageDetector'):
         model.roi_head.loss(None, [], batch['data_samples'])
+
+
+def test_gt_boxes_survive_a_test_time_resize(synthetic_root):
+    """Test images resized by 0.5: oracle boxes must come back in original coordinates, equal to the GT."""
+    import json
+    cfg = small_model_cfg('rhis_b0_gtbox.py')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.eval()
+    dataset_cfg = copy.deepcopy(cfg.val_dataloader.dataset)
+    dataset_cfg.data_root = f'{synthetic_root}/'
+    dataset_cfg.pipeline[2].scale = (64, 64)
+    dataset = DATASETS.build(dataset_cfg)
+    batch = model.data_preprocessor(pseudo_collate([dataset[0]]), False)
+    with torch.no_grad():
+        sample = model.predict(batch['inputs'], batch['data_samples'], rescale=True)[0]
+    assert sample.metainfo['scale_factor'][0] == pytest.approx(0.5)
+    annotations = json.loads((synthetic_root / 'val' / 'annotations.json').read_text())['annotations']
+    expected = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in
+                             (a['bbox'] for a in annotations if a['image_id'] == sample.metainfo['img_id'])])
+    assert torch.allclose(sample.pred_instances.bboxes, expected, atol=1.0)
+    assert sample.pred_instances.masks.shape[-2:] == (128, 128)

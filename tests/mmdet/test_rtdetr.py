@@ -150,7 +150,7 @@ def test_overfits_a_handful_of_images(synthetic_root, tmp_path):
         'train_dataloader.dataset.ann_file': 'val/annotations.json',
         'train_dataloader.dataset.data_prefix.img': 'val/images/',
         'train_dataloader.dataset.pipeline.2.scale': (128, 128), 'train_dataloader.dataset.pipeline.3.prob': 0.0,
-        'val_dataloader.dataset.pipeline.1.scale': (128, 128), 'val_evaluator.ann_file': root + 'val/annotations.json',
+        'val_dataloader.dataset.pipeline.2.scale': (128, 128), 'val_evaluator.ann_file': root + 'val/annotations.json',
         'train_cfg.max_epochs': epochs, 'train_cfg.val_interval': epochs,
         'param_scheduler': [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10)],
         'optim_wrapper.optimizer.lr': 2e-3, 'optim_wrapper.clip_grad.max_norm': 1.0,

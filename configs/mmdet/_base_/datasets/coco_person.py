@@ -8,7 +8,7 @@ metainfo = dict(classes=('person', ), palette=[(220, 20, 60)])
 backend_args = None
 image_size = (640, 640)
 
-# Resize stays at index 2 (train) and 1 (test): tests and users override its scale by index.
+# Resize stays at index 2 of both pipelines: tests and users override its scale by index.
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
@@ -16,11 +16,12 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
-# Test-time annotations feed the gt_boxes mode (oracle boxes); detectors ignore them.
+# Test-time annotations feed the gt_boxes mode (oracle boxes), so they are loaded before Resize and follow the
+# image to the input size; detectors ignore them, and CocoMetric reads the original ones from ann_file.
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=image_size, keep_ratio=True),
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 train_dataloader = dict(
