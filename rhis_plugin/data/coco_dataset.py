@@ -13,6 +13,8 @@ from PIL import Image
 from pycocotools.coco import COCO
 from torch.utils.data import Dataset
 
+from .images import rgb_to_tensor
+
 __all__ = ['CocoPersonDataset', 'collate_samples']
 
 
@@ -62,7 +64,7 @@ class CocoPersonDataset(Dataset):
         anns = self.coco.loadAnns(self.coco.getAnnIds(imgIds=image_id, catIds=[self.category_id], iscrowd=False))
         masks = np.stack([self.coco.annToMask(a) for a in anns]) if anns else \
             np.zeros((0, pil.height, pil.width), np.uint8)
-        image = torch.from_numpy(np.asarray(pil).copy()).permute(2, 0, 1).float() / 255
+        image = rgb_to_tensor(np.asarray(pil))
         mask_tensor = torch.from_numpy(masks).bool()
         scale = 1.0
         if self.image_size is not None:

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import batched_nms
 
+from ..data.images import rgb_to_tensor
+
 __all__ = ['Detections', 'UltralyticsDetector', 'MMDetDetector', 'OnnxDetrDetector', 'OnnxYoloDetector',
            'JsonDetections', 'load_detector']
 
@@ -115,7 +117,7 @@ class OnnxDetrDetector:
 
     def __call__(self, image: np.ndarray) -> Detections:
         height, width = image.shape[:2]
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+        tensor = rgb_to_tensor(image)[None]
         tensor = F.interpolate(tensor, size=self.input_size, mode='bilinear', align_corners=False)
         # The boxes come out in the pixel space of orig_target_sizes: give the original size, no un-letterboxing.
         out = dict(zip(self.outputs, self.session.run(None, {
@@ -147,7 +149,7 @@ class OnnxYoloDetector:
         scale = min(target_h / height, target_w / width)
         new_h, new_w = round(height * scale), round(width * scale)
         pad_y, pad_x = (target_h - new_h) // 2, (target_w - new_w) // 2
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+        tensor = rgb_to_tensor(image)[None]
         tensor = F.interpolate(tensor, size=(new_h, new_w), mode='bilinear', align_corners=False)
         tensor = F.pad(tensor, (pad_x, target_w - new_w - pad_x, pad_y, target_h - new_h - pad_y), value=114 / 255)
         raw = torch.from_numpy(self.session.run(None, {self.input_name: tensor.numpy()})[0][0])  # [4 + nc, A]

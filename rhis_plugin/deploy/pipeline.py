@@ -17,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
 
+from ..data.images import rgb_to_tensor
 from ..models import load_rhis
 from ..postprocess import PostprocessConfig, union_person_mask
 from .runtime import OnnxRHIS
@@ -43,7 +44,7 @@ class RHISBackend:
     def masks(self, image: np.ndarray, boxes: np.ndarray, cfg: PostprocessConfig):
         if self.onnx is not None:
             return self.onnx.predict([image], [boxes], cfg)[0]
-        tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None].to(self.device) / 255
+        tensor = rgb_to_tensor(image)[None].to(self.device)
         return self.model.predict(tensor, [torch.from_numpy(boxes).float().to(self.device)], cfg)[0]
 
     def person_mask(self, image: np.ndarray, threshold: float) -> np.ndarray:
@@ -51,11 +52,11 @@ class RHISBackend:
         height, width = image.shape[:2]
         if self.onnx is not None:
             size = self.onnx.image_size or (height, width)
-            tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+            tensor = rgb_to_tensor(image)[None]
             tensor = torch.nn.functional.interpolate(tensor, size=tuple(size), mode='bilinear', align_corners=False)
             probs = torch.from_numpy(self.onnx.run(tensor.numpy(), np.zeros((0, 5), np.float32))['binary_masks'])
         else:
-            tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None].to(self.device) / 255
+            tensor = rgb_to_tensor(image)[None].to(self.device)
             with torch.no_grad():
                 probs = self.model(tensor, torch.zeros((0, 5), device=self.device))['binary_masks'].cpu()
         return union_person_mask(probs, threshold, (height, width))[0].numpy()

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..postprocess import PastedMasks, PostprocessConfig, paste_masks
+from ..data.images import rgb_to_tensor
 
 __all__ = ['OnnxRHIS']
 
@@ -93,7 +94,7 @@ class OnnxRHIS:
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f'images must be RGB arrays (H, W, 3), got shape {image.shape}')
             height, width = image.shape[:2]
-            tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()[None] / 255
+            tensor = rgb_to_tensor(image)[None]
             model_input = tensor
             if self.image_size is not None and (height, width) != tuple(self.image_size):
                 model_input = F.interpolate(tensor, size=tuple(self.image_size), mode='bilinear', align_corners=False,

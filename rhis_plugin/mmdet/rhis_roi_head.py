@@ -16,13 +16,12 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
 from mmengine.structures import InstanceData
-from torchvision.ops import box_iou
 
 from ..losses import RHISLoss, RHISLossConfig
 from ..models import build_rhis, load_peopleseg_weights, load_rhis, load_roi_encoder_weights
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..postprocess import PostprocessConfig, paste_masks
-from ..training.roi_targets import build_roi_targets, jitter_boxes
+from ..training.roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
 __all__ = ['RHISRoIHead']
 
@@ -114,11 +113,10 @@ class RHISRoIHead(BaseRoIHead):
             if proposals_list is not None and len(gt_boxes):
                 predicted = _tensor_boxes(proposals_list[i].bboxes).float()
                 predicted = predicted[self.is_person(proposals_list[i].labels)]
-                if len(predicted):
-                    iou, matched = box_iou(predicted, gt_boxes).max(dim=1)
-                    good = (iou >= cfg['pos_iou_thr']).nonzero().flatten()[:cfg['max_rois_per_image']]
-                    image_boxes.append(predicted[good])
-                    image_index.append(matched[good])
+                matched_boxes, matched_index = match_proposals(predicted, gt_boxes, cfg['max_rois_per_image'],
+                                                               cfg['pos_iou_thr'])
+                image_boxes.append(matched_boxes)
+                image_index.append(matched_index)
             boxes.append(torch.cat(image_boxes))
             target_index.append(torch.cat(image_index))
         rois = boxes_to_rois(boxes, height, width).to(images.device)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-from torchvision.ops import roi_align
+from torchvision.ops import box_iou, roi_align
 
-__all__ = ['build_roi_targets', 'jitter_boxes']
+__all__ = ['build_roi_targets', 'jitter_boxes', 'match_proposals']
 
 
 def build_roi_targets(instance_masks: Sequence[torch.Tensor], rois: torch.Tensor, target_index: torch.Tensor,
@@ -67,3 +67,13 @@ def jitter_boxes(boxes: torch.Tensor, image_size: tuple[int, int], scale_sigma: 
     jittered[:, 2:] = torch.maximum(jittered[:, 2:], jittered[:, :2] + 1).minimum(limit[2:])
     jittered[:, :2] = torch.minimum(jittered[:, :2], jittered[:, 2:] - 1).clamp(min=0)
     return jittered
+
+
+def match_proposals(proposals: torch.Tensor, gt_boxes: torch.Tensor, limit: int,
+                    iou_thr: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Detector boxes overlapping a GT box by at least ``iou_thr`` (at most ``limit``), with that GT box's index."""
+    if len(proposals) == 0 or len(gt_boxes) == 0:
+        return proposals.new_zeros((0, 4)), torch.zeros(0, dtype=torch.long, device=proposals.device)
+    iou, matched = box_iou(proposals.float(), gt_boxes.float()).max(dim=1)
+    good = (iou >= iou_thr).nonzero().flatten()[:limit]
+    return proposals[good].float(), matched[good]

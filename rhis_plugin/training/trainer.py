@@ -12,13 +12,12 @@ from typing import Callable, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
-from torchvision.ops import box_iou
 
 from ..data.coco_dataset import collate_samples
 from ..losses.rhis_loss import RHISLoss
 from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
-from .roi_targets import build_roi_targets, jitter_boxes
+from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
 __all__ = ['TrainConfig', 'train_rhis', 'evaluate_target_iou']
 
@@ -50,16 +49,6 @@ def _lr_factor(step: int, cfg: TrainConfig) -> float:
         return (step + 1) / cfg.warmup_iters
     progress = (step - cfg.warmup_iters) / max(1, cfg.iters - cfg.warmup_iters)
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def _matched_proposals(proposals: torch.Tensor, gt_boxes: torch.Tensor, limit: int,
-                       iou_thr: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Detector boxes overlapping a GT box by at least ``iou_thr``, with the index of that GT box."""
-    if len(proposals) == 0 or len(gt_boxes) == 0:
-        return proposals.new_zeros((0, 4)), torch.zeros(0, dtype=torch.long)
-    iou, matched = box_iou(proposals.float(), gt_boxes.float()).max(dim=1)
-    good = (iou >= iou_thr).nonzero().flatten()[:limit]
-    return proposals[good].float(), matched[good]
 
 
 def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), loss_fn: RHISLoss | None = None,
@@ -101,7 +90,7 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
             with torch.no_grad():
                 proposals = proposals_fn(images)
             for b, (image_proposals, gt_boxes) in enumerate(zip(proposals, batch['boxes'])):
-                extra, index = _matched_proposals(image_proposals.cpu(), gt_boxes, cfg.max_rois_per_image)
+                extra, index = match_proposals(image_proposals.cpu(), gt_boxes, cfg.max_rois_per_image)
                 boxes[b], picked[b] = torch.cat([boxes[b], extra]), torch.cat([picked[b], index])
         rois = boxes_to_rois(boxes, *size).to(device)
         if len(rois) == 0:

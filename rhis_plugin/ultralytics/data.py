@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from torch.utils.data import Dataset
 
 from ..data.coco_dataset import CocoPersonDataset, _letterbox, _mask_boxes
+from ..data.images import rgb_to_tensor
 
 __all__ = ['YoloSegDataset', 'load_person_dataset', 'coco_to_yolo_seg']
 
@@ -89,7 +90,7 @@ class YoloSegDataset(Dataset):
                 canvas = Image.new('L', (width, height), 0)
                 ImageDraw.Draw(canvas).polygon([tuple(p) for p in points], fill=1)
                 masks.append(np.asarray(canvas, dtype=bool))
-        image = torch.from_numpy(np.asarray(pil).copy()).permute(2, 0, 1).float() / 255
+        image = rgb_to_tensor(np.asarray(pil))
         mask_tensor = torch.from_numpy(np.stack(masks)) if masks else torch.zeros((0, height, width), dtype=torch.bool)
         scale = 1.0
         if self.image_size is not None:

@@ -53,3 +53,14 @@ def test_jitter_boxes_stays_valid_and_is_random():
     clipped = boxes.clone()
     clipped[0, 3] = 80.0
     assert torch.equal(jitter_boxes(boxes, (80, 100), 0.0, 0.0), clipped)
+
+
+def test_match_proposals_keeps_overlapping_boxes_with_their_gt():
+    from rhis_plugin.training import match_proposals
+    gt = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
+    proposals = torch.tensor([[21.0, 20.0, 30.0, 31.0], [0.0, 0.0, 4.0, 4.0], [1.0, 0.0, 10.0, 10.0]])
+    boxes, index = match_proposals(proposals, gt, limit=5)
+    assert torch.equal(boxes, proposals[[0, 2]]) and index.tolist() == [1, 0]
+    assert len(match_proposals(proposals, gt, limit=1)[0]) == 1
+    empty_boxes, empty_index = match_proposals(torch.zeros(0, 4), gt, limit=5)
+    assert empty_boxes.shape == (0, 4) and empty_index.dtype == torch.long and len(empty_index) == 0
