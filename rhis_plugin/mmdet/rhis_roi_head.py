@@ -97,6 +97,20 @@ class RHISRoIHead(BaseRoIHead):
     def loss(self, images: torch.Tensor, batch_data_samples: SampleList,
              proposals_list: InstanceList | None = None) -> dict[str, torch.Tensor]:
         """RHIS losses on jittered GT person boxes, plus detector boxes matched to a GT person if given."""
+        rois, targets = self.training_rois(images, batch_data_samples, proposals_list)
+        if len(rois) == 0:   # no person in the batch: zero losses that keep every trainable weight in the graph
+            zero = sum(p.sum() for p in self.rhis.parameters() if p.requires_grad) * 0.0
+            return {'loss_rhis_ce': zero}
+        return self.rhis_losses(self.rhis(images, rois), targets)
+
+    def rhis_losses(self, outputs: dict[str, torch.Tensor], targets: torch.Tensor) -> dict[str, torch.Tensor]:
+        losses = self.loss_fn(outputs, targets)
+        return {name.replace('loss_', 'loss_rhis_', 1): value for name, value in losses.items()}
+
+    def training_rois(self, images: torch.Tensor, batch_data_samples: SampleList,
+                      proposals_list: InstanceList | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Normalised training ROIs [N, 5] (jittered GT person boxes, plus matched detector boxes) and their
+        3-class targets at the head's mask size (``None`` when there is no ROI)."""
         cfg = self.train_cfg
         height, width = images.shape[-2:]
         boxes, target_index, instance_masks = [], [], []
@@ -120,13 +134,11 @@ class RHISRoIHead(BaseRoIHead):
             boxes.append(torch.cat(image_boxes))
             target_index.append(torch.cat(image_index))
         rois = boxes_to_rois(boxes, height, width).to(images.device)
-        if len(rois) == 0:   # no person in the batch: zero losses that keep every trainable weight in the graph
-            zero = sum(p.sum() for p in self.rhis.parameters() if p.requires_grad) * 0.0
-            return {'loss_rhis_ce': zero}
+        if len(rois) == 0:
+            return rois, None
         targets = build_roi_targets(instance_masks, rois_to_pixels(clip_rois(rois), height, width),
                                     torch.cat(target_index).to(images.device), self.rhis.mask_size)
-        losses = self.loss_fn(self.rhis(images, rois), targets)
-        return {name.replace('loss_', 'loss_rhis_', 1): value for name, value in losses.items()}
+        return rois, targets
 
     # ------------------------------------------------------------------ inference
     def predict(self, images: torch.Tensor, results_list: InstanceList, batch_data_samples: SampleList,

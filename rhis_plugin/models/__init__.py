@@ -1,6 +1,7 @@
 """RHIS models in pure PyTorch (torch, torchvision, timm, segmentation-models-pytorch; no framework import)."""
 from .hierarchical_head import HierarchicalMaskHead, combine_hierarchical_logits
-from .peopleseg_unet import PeopleSegUNet
+from .guided_filter import LearnableGuidedFilter
+from .peopleseg_unet import PEOPLESEG_ENCODERS, PeopleSegUNet
 from .presets import build_from_config, build_rhis, list_presets, preset_config
 from .pretrained import load_peopleseg_weights, load_rhis, load_roi_encoder_weights, save_rhis
 from .rhis import RHIS, RHISConfig
@@ -8,7 +9,8 @@ from .roi_encoder import RoIEncoder
 from .rois import boxes_to_rois, check_rois, clip_rois, rois_to_pixels
 from .upstream import UpstreamRHIS
 
-__all__ = ['HierarchicalMaskHead', 'combine_hierarchical_logits', 'PeopleSegUNet', 'build_from_config',
+__all__ = ['HierarchicalMaskHead', 'combine_hierarchical_logits', 'LearnableGuidedFilter', 'PEOPLESEG_ENCODERS',
+           'PeopleSegUNet', 'build_from_config',
            'build_rhis', 'list_presets', 'preset_config', 'load_peopleseg_weights', 'load_rhis',
            'load_roi_encoder_weights', 'save_rhis', 'RHIS', 'RHISConfig', 'RoIEncoder', 'boxes_to_rois',
            'check_rois', 'clip_rois', 'rois_to_pixels', 'UpstreamRHIS']

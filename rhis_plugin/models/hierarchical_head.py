@@ -99,7 +99,7 @@ class HierarchicalMaskHead(nn.Module):
         tnt_logits = self.tnt_out(torch.cat([_up(tnt, mask_size), guide], dim=1))
 
         out = {'masks': combine_hierarchical_logits(bgfg_logits, tnt_logits),
-               'bgfg_logits': bgfg_logits, 'tnt_logits': tnt_logits}
+               'bgfg_logits': bgfg_logits, 'tnt_logits': tnt_logits, 'features': trunk}
         if with_aux and self.aux_heads:
             out['contour_logits'] = _up(self.contour_head(trunk), mask_size)
             out['distance'] = _up(self.distance_head(trunk), mask_size)

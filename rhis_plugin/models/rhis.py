@@ -90,8 +90,18 @@ class RHIS(nn.Module):
     def mask_size(self) -> tuple[int, int]:
         return self.cfg.mask_size
 
-    def forward(self, images: torch.Tensor, rois: torch.Tensor) -> dict[str, torch.Tensor]:
-        """images [B, 3, H, W] RGB in [0, 1]; rois [N, 5] (batch_idx, x1, y1, x2, y2) normalised to [0, 1]."""
+    @property
+    def feature_channels(self) -> int:
+        """Channels of the head's ``features`` output."""
+        return self.cfg.decoder_channels[-1]
+
+    def forward(self, images: torch.Tensor, rois: torch.Tensor, with_features: bool = False) -> dict[str, torch.Tensor]:
+        """images [B, 3, H, W] RGB in [0, 1]; rois [N, 5] (batch_idx, x1, y1, x2, y2) normalised to [0, 1].
+
+        Returns ``masks`` (3-class logits per ROI) and ``binary_masks``; in training also the branch and auxiliary
+        outputs and the head's full-resolution ``features`` (``with_features`` adds those in eval mode, e.g. for
+        a distillation teacher).
+        """
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
             check_images(images)
             check_rois(rois, images.shape[0])
@@ -107,6 +117,8 @@ class RHIS(nn.Module):
             out.update(head_out)
         else:
             out['masks'] = head_out['masks']
+            if with_features:
+                out['features'] = head_out['features']
         return out
 
     def forward_rois(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,

@@ -74,7 +74,7 @@ class UpstreamRHIS(RHIS):
     def __init__(self, cfg: RHISConfig, mid_channels: int = 256, unet_base: int = 64, unet_depth: int = 3) -> None:
         nn.Module.__init__(self)
         self.cfg = cfg
-        c = mid_channels
+        c = self.shared_channels = mid_channels
         self.peopleseg = PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet)
         self.output_conv = nn.Conv2d(1, 2, 1)          # trainable (+1, -1) view of the frozen logit
         with torch.no_grad():
@@ -98,6 +98,10 @@ class UpstreamRHIS(RHIS):
         self.contour_head = nn.Sequential(ConvBNAct(c, 64), ConvBNAct(64, 64), nn.Conv2d(64, 1, 1))
         self.distance_head = nn.Sequential(ConvBNAct(c, 128), ResidualBlock(128), nn.Conv2d(128, 1, 1))
 
+    @property
+    def feature_channels(self) -> int:
+        return self.shared_channels
+
     def forward_rois(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,
                      boxes: torch.Tensor) -> dict[str, torch.Tensor]:
         pooled = roi_align(torch.cat([images, self.output_conv(person_logits)], dim=1), boxes, self.roi_size,
@@ -108,7 +112,7 @@ class UpstreamRHIS(RHIS):
         bgfg_logits = F.interpolate(self.upsample_bgfg(bgfg_low), **up)
         tnt_logits = self.tnt_branch(shared * self.fg_gate(bgfg_low))
         out = {'masks': combine_hierarchical_logits(bgfg_logits, tnt_logits), 'bgfg_logits': bgfg_logits,
-               'tnt_logits': tnt_logits}
+               'tnt_logits': tnt_logits, 'features': shared}
         if self.training:
             out['contour_logits'] = F.interpolate(self.contour_head(shared), **up)
             out['distance'] = F.interpolate(self.distance_head(shared), **up)

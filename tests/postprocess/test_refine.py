@@ -24,3 +24,15 @@ def test_dilate_and_gaussian():
     spike[..., 7, 7] = 1.0
     blurred = gaussian_smooth(spike, 1.0)
     assert torch.isclose(blurred.sum(), torch.tensor(1.0), atol=1e-4) and blurred.max() < 1
+
+
+def test_fast_guided_filter_approximates_the_exact_one_and_keeps_constants():
+    from rhis_plugin.postprocess import fast_guided_filter
+    guide = gaussian_smooth(torch.rand(1, 3, 64, 64), 2.0)
+    src = gaussian_smooth(torch.rand(1, 1, 64, 64), 3.0)
+    exact = guided_filter(guide, src, radius=8, eps=1e-2)
+    fast = fast_guided_filter(guide, src, radius=8, eps=1e-2, subsample=4)
+    assert (fast - exact).abs().mean() < 0.02
+    constant = torch.full((1, 1, 64, 64), 0.7)
+    assert torch.allclose(fast_guided_filter(guide, constant, 8, 1e-2, 4), constant, atol=1e-4)
+    assert torch.equal(fast_guided_filter(guide, src, 4, 1e-2, 1), guided_filter(guide, src, 4, 1e-2))

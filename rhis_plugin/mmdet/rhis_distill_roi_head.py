@@ -1,0 +1,97 @@
+"""RHISDistillRoIHead: a frozen teacher RHIS (bigger encoders / ROI size) teaches the RHIS head on the same ROIs.
+
+    loss = (1 - a) * (RHIS losses on GT) + a * T^2 * KL(softmax(t / T) || softmax(s / T)) over the 3 classes
+           + feature_weight * MSE(adapter(student head features), teacher head features)
+
+Teacher logits are resized to the student's mask size where the ROI sizes differ. As in
+:class:`~rhis_plugin.mmdet.people_seg_distiller.PeopleSegDistiller`, the teacher is outside the module tree
+(never in checkpoints or the optimiser, always in eval mode) and ``kd_temperature`` / ``kd_weight`` follow
+DistillationScheduleHook.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import InstanceList
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from ..losses.distillation import FeatureMatching, softmax_kd_loss
+from ..models import RHIS, build_rhis
+from .rhis_roi_head import RHISRoIHead
+
+__all__ = ['RHISDistillRoIHead', 'load_rhis_checkpoint']
+
+
+def load_rhis_checkpoint(rhis: RHIS, path: str) -> None:
+    """Loads RHIS weights from a ``save_rhis`` file or an mmengine checkpoint of an RHISDetector
+    (``roi_head.rhis.*`` keys), strictly."""
+    payload = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    state = payload.get('state_dict', payload) if isinstance(payload, dict) else payload
+    state = {k.removeprefix('module.'): v for k, v in state.items()}
+    prefix = 'roi_head.rhis.'
+    if any(k.startswith(prefix) for k in state):
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    result = rhis.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(f'{path} does not match the teacher RHIS: missing {result.missing_keys[:5]}, '
+                         f'unexpected {result.unexpected_keys[:5]}')
+
+
+@MODELS.register_module()
+class RHISDistillRoIHead(RHISRoIHead):
+    """Args:
+        teacher_preset: the teacher's RHIS preset; ``teacher_options`` override its fields.
+        teacher_checkpoint: the trained teacher (see :func:`load_rhis_checkpoint`); needed to train only.
+        kd_temperature, kd_weight, feature_weight: as in the module docstring (feature matching off at 0).
+        **kwargs: the student, as :class:`RHISRoIHead` takes it.
+    """
+
+    def __init__(self, teacher_preset: str = 'rhis_b7_128x96', teacher_options: dict | None = None,
+                 teacher_checkpoint: str | None = None, kd_temperature: float = 10.0, kd_weight: float = 0.5,
+                 feature_weight: float = 0.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= kd_weight <= 1.0:
+            raise ValueError(f'kd_weight must be in [0, 1], got {kd_weight}')
+        teacher = build_rhis(teacher_preset, **(teacher_options or {}))
+        teacher.requires_grad_(False)
+        teacher.eval()
+        object.__setattr__(self, 'teacher', teacher)     # not a submodule
+        self.teacher_checkpoint = teacher_checkpoint
+        self.teacher_loaded = False
+        if teacher_checkpoint:
+            load_rhis_checkpoint(teacher, teacher_checkpoint)
+            self.teacher_loaded = True
+        self.kd_temperature = float(kd_temperature)
+        self.kd_weight = float(kd_weight)
+        self.feature_weight = feature_weight
+        self.feature_matching = (FeatureMatching([self.rhis.feature_channels], [teacher.feature_channels])
+                                 if feature_weight > 0 else None)
+
+    def _apply(self, fn, *args, **kwargs):
+        self.teacher._apply(fn, *args, **kwargs)
+        return super()._apply(fn, *args, **kwargs)
+
+    def loss(self, images: torch.Tensor, batch_data_samples: SampleList,
+             proposals_list: InstanceList | None = None) -> dict[str, torch.Tensor]:
+        if not self.teacher_loaded:
+            raise RuntimeError('distillation needs the trained teacher: set roi_head.teacher_checkpoint')
+        rois, targets = self.training_rois(images, batch_data_samples, proposals_list)
+        if len(rois) == 0:
+            return super().loss(images, batch_data_samples, proposals_list)
+        a = self.kd_weight
+        student = self.rhis(images, rois)
+        with torch.no_grad():
+            self.teacher.eval()
+            teacher = self.teacher(images, rois, with_features=True)
+        losses = {name: (1 - a) * value for name, value in self.rhis_losses(student, targets).items()}
+        teacher_logits = teacher['masks']
+        if teacher_logits.shape[-2:] != student['masks'].shape[-2:]:
+            teacher_logits = F.interpolate(teacher_logits, size=student['masks'].shape[-2:], mode='bilinear',
+                                           align_corners=False)
+        losses['loss_rhis_kd'] = a * softmax_kd_loss(student['masks'], teacher_logits, self.kd_temperature)
+        if self.feature_matching is not None:
+            losses['loss_rhis_feature'] = self.feature_weight * self.feature_matching([student['features']],
+                                                                                      [teacher['features']])
+        return losses

@@ -1,0 +1,108 @@
+#!/usr/bin/env python
+"""Does distillation help? Trains a teacher briefly, then the same student with and without distillation for
+the same iterations, and prints both students' validation metric.
+
+    python tools/kd_ablation.py --stage peopleseg --data-root ../shared/data/pennfudan \
+        --teacher-iters 600 --student-iters 400 --out kd_peopleseg.json
+    python tools/kd_ablation.py --stage instance --data-root ../shared/data/pennfudan ...
+
+Stage ``peopleseg``: UNet B7 teacher -> B0 student (configs/mmdet/peopleseg/, configs/mmdet/kd/unet_b7_to_b0.py),
+metric binary IoU (plus Dice, precision, recall, AUROC). Stage ``instance``: RHIS-B7 head -> RHIS-B0 head on GT
+boxes (configs/mmdet/rhis_b7_gtbox.py, rhis_b0_gtbox.py, kd/rhis_b7_to_b0.py), metric COCO mask AP.
+``--data-root`` is a COCO-format folder with train/ and val/ (annotations.json + images/).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os.path as osp
+import sys
+import time
+
+import rhis_plugin.mmdet  # noqa: F401  (registers the plugin's modules)
+from rhis_plugin.mmdet.short_run import short_run_config, train_and_validate
+
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet')
+STAGES = {
+    'peopleseg': dict(teacher='peopleseg/unet_b7_320x180.py', student='peopleseg/unet_b0_320x180.py',
+                      distill='kd/unet_b7_to_b0.py', teacher_key='model.teacher_checkpoint',
+                      metrics=('peopleseg/iou', 'peopleseg/dice', 'peopleseg/precision', 'peopleseg/recall',
+                               'peopleseg/auroc'), image_size=(320, 180)),
+    'instance': dict(teacher='rhis_b7_gtbox.py', student='rhis_b0_gtbox.py', distill='kd/rhis_b7_to_b0.py',
+                     teacher_key='model.roi_head.teacher_checkpoint',
+                     metrics=('coco/segm_mAP', 'coco/segm_mAP_50', 'coco/segm_mAP_75'), image_size=(640, 640)),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--stage', choices=sorted(STAGES), default='peopleseg')
+    parser.add_argument('--data-root', required=True, help='COCO-format folder with train/ and val/')
+    parser.add_argument('--teacher-iters', type=int, default=600)
+    parser.add_argument('--student-iters', type=int, default=400)
+    parser.add_argument('--image-size', type=int, nargs=2, metavar=('W', 'H'),
+                        help='input size (default 320 180 for peopleseg, 640 640 for instance)')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--lr', type=float, help='learning rate for every run (default: the configs\')')
+    parser.add_argument('--kd-weight', type=float, default=0.5, help='a: share of the distillation term')
+    parser.add_argument('--temperature', type=float, nargs=2, default=(10.0, 1.0), metavar=('T0', 'T1'))
+    parser.add_argument('--schedule', default='cosine', help='temperature schedule kind')
+    parser.add_argument('--teacher-checkpoint', help='skip teacher training and use these weights')
+    parser.add_argument('--work-dir', default='work_dirs/kd_ablation')
+    parser.add_argument('--num-workers', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', help='write the results as JSON here')
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    stage = STAGES[args.stage]
+    size = tuple(args.image_size) if args.image_size else stage['image_size']
+    common = dict(data_root=args.data_root, image_size=size, batch_size=args.batch_size, lr=args.lr,
+                  num_workers=args.num_workers, seed=args.seed)
+    results: dict = {'stage': args.stage, 'data_root': args.data_root, 'image_size': list(size),
+                     'teacher_iters': args.teacher_iters, 'student_iters': args.student_iters,
+                     'kd_weight': args.kd_weight, 'temperature': list(args.temperature), 'schedule': args.schedule,
+                     'runs': {}}
+
+    def run(name: str, config: str, iters: int, options: dict | None = None) -> str:
+        start = time.perf_counter()
+        cfg = short_run_config(osp.join(CONFIGS, config), osp.join(args.work_dir, args.stage, name), iters,
+                               cfg_options=options, **common)
+        metrics, checkpoint = train_and_validate(cfg)
+        results['runs'][name] = {'config': config, 'iters': iters, 'seconds': round(time.perf_counter() - start, 1),
+                                 'metrics': {k: metrics[k] for k in stage['metrics'] if k in metrics}}
+        return checkpoint
+
+    teacher_checkpoint = args.teacher_checkpoint
+    if teacher_checkpoint is None:
+        teacher_checkpoint = run('teacher', stage['teacher'], args.teacher_iters)
+    run('student', stage['student'], args.student_iters)
+    kd_hook = dict(type='DistillationScheduleHook', by_epoch=False,
+                   temperature=dict(start=args.temperature[0], end=args.temperature[1], kind=args.schedule))
+    options = {stage['teacher_key']: teacher_checkpoint,
+               stage['teacher_key'].rsplit('.', 1)[0] + '.kd_weight': args.kd_weight}
+    cfg_hooks = [kd_hook] + ([dict(type='BoundaryLossHook')] if args.stage == 'peopleseg' else [])
+    options['custom_hooks'] = cfg_hooks
+    run('student_kd', stage['distill'], args.student_iters, options)
+
+    main_metric = stage['metrics'][0]
+    print(f'\nKD ablation, stage {args.stage}: {main_metric} on {args.data_root}/val '
+          f'({args.student_iters} student iterations, image {size[0]}x{size[1]})')
+    print(f'{"run":<12} {"config":<32} {"iters":>6} {"seconds":>8} ' + ' '.join(f'{m.split("/")[-1]:>10}'
+                                                                              for m in stage['metrics']))
+    for name, run_result in results['runs'].items():
+        values = ' '.join(f'{run_result["metrics"].get(m, float("nan")):>10.4f}' for m in stage['metrics'])
+        print(f'{name:<12} {run_result["config"]:<32} {run_result["iters"]:>6} {run_result["seconds"]:>8.0f} {values}')
+    gain = (results['runs']['student_kd']['metrics'][main_metric] - results['runs']['student']['metrics'][main_metric])
+    results['kd_gain'] = gain
+    print(f'distillation changes {main_metric} by {gain:+.4f}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
