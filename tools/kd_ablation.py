@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--temperature', type=float, nargs=2, default=(10.0, 1.0), metavar=('T0', 'T1'))
     parser.add_argument('--schedule', default='cosine', help='temperature schedule kind')
     parser.add_argument('--teacher-checkpoint', help='skip teacher training and use these weights')
+    parser.add_argument('--teacher-peopleseg', help='instance stage: trained people-seg UNet for the teacher RHIS')
+    parser.add_argument('--student-peopleseg', help='instance stage: trained people-seg UNet for the students')
     parser.add_argument('--work-dir', default='work_dirs/kd_ablation')
     parser.add_argument('--num-workers', type=int, default=0)
     parser.add_argument('--seed', type=int, default=0)
@@ -66,6 +68,11 @@ def main(argv: list[str] | None = None) -> dict:
                      'kd_weight': args.kd_weight, 'temperature': list(args.temperature), 'schedule': args.schedule,
                      'runs': {}}
 
+    def unet(path: str | None) -> dict:
+        if path is None or args.stage != 'instance':
+            return {}
+        return {'model.roi_head.peopleseg_checkpoint': path}
+
     def run(name: str, config: str, iters: int, options: dict | None = None) -> str:
         start = time.perf_counter()
         cfg = short_run_config(osp.join(CONFIGS, config), osp.join(args.work_dir, args.stage, name), iters,
@@ -77,11 +84,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     teacher_checkpoint = args.teacher_checkpoint
     if teacher_checkpoint is None:
-        teacher_checkpoint = run('teacher', stage['teacher'], args.teacher_iters)
-    run('student', stage['student'], args.student_iters)
+        teacher_checkpoint = run('teacher', stage['teacher'], args.teacher_iters, unet(args.teacher_peopleseg))
+    run('student', stage['student'], args.student_iters, unet(args.student_peopleseg))
     kd_hook = dict(type='DistillationScheduleHook', by_epoch=False,
                    temperature=dict(start=args.temperature[0], end=args.temperature[1], kind=args.schedule))
-    options = {stage['teacher_key']: teacher_checkpoint,
+    options = {**unet(args.student_peopleseg), stage['teacher_key']: teacher_checkpoint,
                stage['teacher_key'].rsplit('.', 1)[0] + '.kd_weight': args.kd_weight}
     cfg_hooks = [kd_hook] + ([dict(type='BoundaryLossHook')] if args.stage == 'peopleseg' else [])
     options['custom_hooks'] = cfg_hooks

@@ -17,6 +17,7 @@ from mmengine.structures import PixelData
 from ..losses.segmentation import PeopleSegLoss, PeopleSegLossConfig
 from ..models.guided_filter import LearnableGuidedFilter
 from ..models.peopleseg_unet import PeopleSegUNet
+from ..models.pretrained import load_peopleseg_state
 from ..postprocess.refine import fast_guided_filter
 
 __all__ = ['PeopleSegmentor', 'load_unet_checkpoint']
@@ -25,17 +26,11 @@ REFINE_TYPES = ('guided', 'learnable')
 
 
 def load_unet_checkpoint(unet: PeopleSegUNet, path: str) -> None:
-    """Loads people-seg UNet weights from an mmengine checkpoint of a PeopleSegmentor (``unet.*`` keys) or a
-    plain smp ``Unet`` state dict (local path or URL), strictly."""
+    """Loads people-seg UNet weights through mmengine's checkpoint loader (local files, URLs, mmengine training
+    checkpoints of a PeopleSegmentor or plain smp ``Unet`` state dicts), strictly."""
     payload = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     state = payload.get('state_dict', payload) if isinstance(payload, dict) else payload
-    state = {k.removeprefix('module.'): v for k, v in state.items()}
-    if any(k.startswith('unet.') for k in state):
-        state = {k[len('unet.'):]: v for k, v in state.items() if k.startswith('unet.')}
-    result = unet.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise ValueError(f'{path} does not match a {unet.encoder_name} people-seg UNet: missing '
-                         f'{result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}')
+    load_peopleseg_state(unet, {k.removeprefix('module.'): v for k, v in state.items()}, path)
 
 
 @MODELS.register_module()

@@ -18,10 +18,11 @@ from mmdet.utils import InstanceList
 from mmengine.structures import InstanceData
 
 from ..losses import RHISLoss, RHISLossConfig
-from ..models import build_rhis, load_peopleseg_weights, load_rhis, load_roi_encoder_weights
+from ..models import build_rhis, load_rhis, load_roi_encoder_weights
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..postprocess import PostprocessConfig, paste_masks
 from ..training.roi_targets import build_roi_targets, jitter_boxes, match_proposals
+from .people_segmentor import load_unet_checkpoint
 
 __all__ = ['RHISRoIHead']
 
@@ -40,7 +41,8 @@ class RHISRoIHead(BaseRoIHead):
         loss: :class:`~rhis_plugin.losses.RHISLossConfig` fields.
         person_labels: label indices that are people; ``None`` treats every label as a person.
         rhis_checkpoint: a whole model saved by ``rhis_plugin.models.save_rhis`` (weights of the preset's shape).
-        peopleseg_checkpoint: smp people-seg UNet weights for the (frozen) UNet.
+        peopleseg_checkpoint: weights for the (frozen) people-seg UNet: a PeopleSegmentor checkpoint
+            (``configs/mmdet/peopleseg/``) or an smp ``Unet`` state dict.
         roi_encoder_weights: ImageNet weights of the ROI encoder (a file, or ``'timm'`` to download).
         train_cfg: ``jitter_scale``, ``jitter_shift``, ``max_rois_per_image``, ``pos_iou_thr`` (detector boxes
             with at least this IoU to a GT person train the head on that person).
@@ -84,7 +86,7 @@ class RHISRoIHead(BaseRoIHead):
         if self.rhis_checkpoint:
             self.rhis.load_state_dict(load_rhis(self.rhis_checkpoint, aux_heads=self.rhis.cfg.aux_heads).state_dict())
         if self.peopleseg_checkpoint:
-            load_peopleseg_weights(self.rhis.peopleseg, self.peopleseg_checkpoint)
+            load_unet_checkpoint(self.rhis.peopleseg, self.peopleseg_checkpoint)
         if self.roi_encoder_weights:
             load_roi_encoder_weights(self.rhis.roi_encoder, self.roi_encoder_weights)
 

@@ -2,7 +2,8 @@
 
 Names read ``<family>_<encoder>_<roi height>x<roi width>``: ``rhis_b0_64x48`` is this package's head with
 EfficientNet-B0 encoders (people-seg UNet and ROI encoder) and 64x48 ROIs (128x96 masks);
-``upstream_b0_64x48`` is the reference architecture with the same UNet and ROI size.
+``upstream_b0_64x48`` is the reference architecture with the same UNet and ROI size. Benchmark baselines on the
+B0 UNet: ``fcn_b0_14x14`` (Mask R-CNN's FCN head, 28x28 masks), ``unet_in_box_b0`` and ``box_filled``.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import difflib
 from dataclasses import fields
 from typing import Any
 
+from .baselines import BoxFilledBaseline, FCNMaskBaseline, UNetInBoxBaseline
 from .rhis import RHIS, RHISConfig
 from .upstream import UpstreamRHIS
 
@@ -30,10 +32,16 @@ _PRESETS: dict[str, dict[str, Any]] = {
 # The reference's released combinations.
 _PRESETS['upstream_b0_64x48'] = dict(architecture='upstream', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
 _PRESETS['upstream_b1_80x60'] = dict(architecture='upstream', unet_encoder='timm-efficientnet-b1', roi_size=(80, 60))
+# Baselines for the benchmarks.
+_PRESETS['fcn_b0_14x14'] = dict(architecture='fcn', unet_encoder='timm-efficientnet-b0', roi_size=(14, 14))
+_PRESETS['unet_in_box_b0'] = dict(architecture='unet_in_box', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
+_PRESETS['box_filled'] = dict(architecture='box_filled', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
+_BUILDERS = {'rhis': RHIS, 'upstream': UpstreamRHIS, 'fcn': FCNMaskBaseline, 'unet_in_box': UNetInBoxBaseline,
+             'box_filled': BoxFilledBaseline}
 
 
 def list_presets(family: str | None = None) -> list[str]:
-    """Preset names, optionally only those of one family (``'rhis'`` or ``'upstream'``)."""
+    """Preset names, optionally only those of one family (``'rhis'``, ``'upstream'``, ``'fcn'`` ...)."""
     return sorted(name for name in _PRESETS if family is None or name.startswith(family + '_'))
 
 
@@ -52,7 +60,7 @@ def preset_config(preset: str, **overrides: Any) -> RHISConfig:
 
 def build_from_config(cfg: RHISConfig) -> RHIS:
     """Builds the model a config describes (random init; see :mod:`rhis_plugin.models.pretrained`)."""
-    return UpstreamRHIS(cfg) if cfg.architecture == 'upstream' else RHIS(cfg)
+    return _BUILDERS[cfg.architecture](cfg)
 
 
 def build_rhis(preset: str = 'rhis_b0_64x48', **overrides: Any) -> RHIS:

@@ -16,7 +16,7 @@ from .presets import build_from_config
 from .rhis import RHIS, RHISConfig
 from .roi_encoder import RoIEncoder
 
-__all__ = ['read_state_dict', 'load_peopleseg_weights', 'load_roi_encoder_weights', 'save_rhis', 'load_rhis']
+__all__ = ['read_state_dict', 'load_peopleseg_state', 'load_peopleseg_weights', 'load_roi_encoder_weights', 'save_rhis', 'load_rhis']
 
 _CONTAINER_KEYS = ('state_dict', 'model_state_dict', 'model')
 
@@ -49,10 +49,20 @@ def _load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str)
                          f'unexpected {result.unexpected_keys[:5]}')
 
 
+def load_peopleseg_state(unet: PeopleSegUNet, state: dict[str, torch.Tensor], source: str) -> None:
+    """Loads a people-seg state dict strictly: an smp ``Unet``'s keys, or a wrapper's (``unet.*`` keys of a
+    PeopleSegmentor, ``model.``/``module.`` prefixes), whose other entries (e.g. a refiner) are ignored."""
+    if any(k.startswith('unet.') for k in state):
+        state = {k[len('unet.'):]: v for k, v in state.items() if k.startswith('unet.')}
+    _load_strict(unet, state, source)
+
+
 def load_peopleseg_weights(unet: PeopleSegUNet, path: str | Path) -> None:
-    """Loads an smp ``Unet`` people-segmentation checkpoint (e.g. the reference's ``best_model_b0_*.pth``)."""
-    state = read_state_dict(path, strip_prefixes=('module.', 'model.', 'unet.', 'pretrained_unet.'))
-    _load_strict(unet, state, str(path))
+    """Loads people-seg UNet weights from a file: an smp ``Unet`` checkpoint (e.g. the reference's
+    ``best_model_b0_*.pth``) or a state dict with ``unet.`` keys. mmengine training checkpoints go through
+    ``rhis_plugin.mmdet.people_segmentor.load_unet_checkpoint``."""
+    state = read_state_dict(path, strip_prefixes=('module.', 'model.', 'pretrained_unet.'))
+    load_peopleseg_state(unet, state, str(path))
 
 
 def load_roi_encoder_weights(encoder: RoIEncoder, source: str | Path) -> None:

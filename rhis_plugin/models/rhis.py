@@ -28,12 +28,16 @@ from .rois import boxes_to_rois, check_images, check_rois, clip_rois, rois_to_pi
 __all__ = ['RHISConfig', 'RHIS']
 
 
+ARCHITECTURES = ('rhis', 'upstream', 'fcn', 'unet_in_box', 'box_filled')
+
+
 @dataclass
 class RHISConfig:
     """Architecture of an RHIS model. Presets in :mod:`rhis_plugin.models.presets` fill it in.
 
     Args:
-        architecture: ``'rhis'`` (this package's head) or ``'upstream'`` (the reference's, as a baseline).
+        architecture: ``'rhis'`` (this package's head), ``'upstream'`` (the reference's), or a benchmark baseline
+            (``'fcn'``, ``'unet_in_box'``, ``'box_filled'``; see :mod:`rhis_plugin.models.baselines`).
         unet_encoder: smp encoder of the people-seg UNet (``timm-efficientnet-b0/b1/b7``).
         roi_encoder: timm EfficientNet over the ROI crops (``efficientnet_b0/b1/b7``).
         roi_size: (height, width) of the ROI crop; the mask is twice that.
@@ -56,10 +60,11 @@ class RHISConfig:
     def __post_init__(self) -> None:
         self.roi_size = tuple(int(v) for v in self.roi_size)
         self.decoder_channels = tuple(self.decoder_channels)
-        if len(self.roi_size) != 2 or min(self.roi_size) < 16:
-            raise ValueError(f'roi_size must be (height, width), both >= 16, got {self.roi_size}')
-        if self.architecture not in ('rhis', 'upstream'):
-            raise ValueError(f"architecture must be 'rhis' or 'upstream', got {self.architecture!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f'architecture must be one of {ARCHITECTURES}, got {self.architecture!r}')
+        smallest = 16 if self.architecture in ('rhis', 'upstream') else 7    # RHIS's ROI encoder has stride 16
+        if len(self.roi_size) != 2 or min(self.roi_size) < smallest:
+            raise ValueError(f'roi_size must be (height, width), both >= {smallest}, got {self.roi_size}')
         if self.sampling_ratio < 1:
             raise ValueError(f'sampling_ratio must be >= 1, got {self.sampling_ratio}')
 

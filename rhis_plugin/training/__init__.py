@@ -2,7 +2,9 @@
 evaluation."""
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 from .schedules import SCHEDULE_KINDS, ValueSchedule
-from .trainer import TrainConfig, evaluate_target_iou, train_rhis
+from .peopleseg_trainer import evaluate_peopleseg, train_peopleseg, union_targets
+from .trainer import TrainConfig, evaluate_target_iou, optimise, train_rhis
 
-__all__ = ['build_roi_targets', 'jitter_boxes', 'match_proposals', 'SCHEDULE_KINDS', 'ValueSchedule', 'TrainConfig',
-           'evaluate_target_iou', 'train_rhis']
+__all__ = ['build_roi_targets', 'jitter_boxes', 'match_proposals', 'evaluate_peopleseg', 'train_peopleseg',
+           'union_targets', 'SCHEDULE_KINDS', 'ValueSchedule', 'TrainConfig', 'evaluate_target_iou', 'optimise',
+           'train_rhis']

@@ -19,7 +19,7 @@ from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'train_rhis', 'evaluate_target_iou']
+__all__ = ['TrainConfig', 'optimise', 'train_loader', 'train_rhis', 'evaluate_target_iou', 'lr_factor']
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,75 @@ def _batches(loader: DataLoader) -> Iterator[dict]:
         yield from loader
 
 
-def _lr_factor(step: int, cfg: TrainConfig) -> float:
+def lr_factor(step: int, elapsed: float, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 2 % over the budget (iterations or ``max_seconds``, whichever is
+    used up first), so a time budget gets a complete schedule too."""
     if step < cfg.warmup_iters:
         return (step + 1) / cfg.warmup_iters
     progress = (step - cfg.warmup_iters) / max(1, cfg.iters - cfg.warmup_iters)
-    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+    if cfg.max_seconds:
+        progress = max(progress, elapsed / cfg.max_seconds)
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group['lr'] = lr
+
+
+def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Callable[[dict], dict | None],
+             cfg: TrainConfig, log: Callable[[str], None] = print) -> list[dict[str, float]]:
+    """The loop every framework-free trainer shares: AdamW, warm-up + cosine LR over the iteration or time
+    budget, gradient clipping, running-mean loss logs. ``loss_step(batch)`` returns the loss terms of one batch
+    (or ``None`` to skip it). Returns the loss history, one dict per logged window (the last one when the time
+    budget cuts training short included)."""
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history: list[dict[str, float]] = []
+    running: dict[str, float] = {}
+    steps_in_window = 0
+    start = time.perf_counter()
+    batches = _batches(loader)
+
+    def flush(step: int) -> None:
+        nonlocal running, steps_in_window
+        entry = {'iter': step + 1, **{k: v / steps_in_window for k, v in running.items()}}
+        history.append(entry)
+        running, steps_in_window = {}, 0
+        terms = ' '.join(f'{k.removeprefix("loss_")}={v:.3f}' for k, v in entry.items() if k != 'iter')
+        log(f'iter {step + 1}/{cfg.iters} lr={optimizer.param_groups[0]["lr"]:.2e} {terms} '
+            f'({time.perf_counter() - start:.0f}s)')
+
+    step = -1
+    for step in range(cfg.iters):
+        if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
+            log(f'time budget of {cfg.max_seconds:.0f}s reached after {step} iterations')
+            step -= 1
+            break
+        set_lr(optimizer, cfg.lr * lr_factor(step, time.perf_counter() - start, cfg))
+        losses = loss_step(next(batches))
+        if losses is None:
+            continue
+        total = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+        optimizer.step()
+        for name, value in {'loss': total, **losses}.items():
+            running[name] = running.get(name, 0.0) + float(value.detach())
+        steps_in_window += 1
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.iters:
+            flush(step)
+    if steps_in_window:
+        flush(step)
+    return history
+
+
+def train_loader(dataset: Dataset, cfg: TrainConfig) -> DataLoader:
+    generator = torch.Generator().manual_seed(cfg.seed)
+    return DataLoader(dataset, batch_size=cfg.batch_size, collate_fn=collate_samples,
+                      sampler=RandomSampler(dataset, generator=generator), num_workers=cfg.num_workers,
+                      drop_last=len(dataset) >= cfg.batch_size)
 
 
 def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), loss_fn: RHISLoss | None = None,
@@ -56,6 +120,8 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
                proposals_fn: Callable[[torch.Tensor], list[torch.Tensor]] | None = None) -> list[dict[str, float]]:
     """Trains the head on GT boxes (jittered). Returns the loss history, one dict per logged step.
 
+    ``loss_fn(outputs, targets)`` defaults to :class:`RHISLoss`; any loss over the model's outputs and the 3-class
+    ROI targets works (e.g. :class:`~rhis_plugin.losses.TargetMaskLoss` for binary baselines).
     ``proposals_fn(images)`` (images [B, 3, H, W] in [0, 1]) may return a detector's pixel boxes per image:
     those overlapping a GT person (IoU >= 0.5) become extra training ROIs for that person.
     """
@@ -63,22 +129,8 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
     generator = torch.Generator().manual_seed(cfg.seed)
     loss_fn = loss_fn or RHISLoss()
     model.to(device).train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(step, cfg))
-    loader = DataLoader(dataset, batch_size=cfg.batch_size, collate_fn=collate_samples,
-                        sampler=RandomSampler(dataset, generator=generator), num_workers=cfg.num_workers,
-                        drop_last=len(dataset) >= cfg.batch_size)
-    history: list[dict[str, float]] = []
-    running: dict[str, float] = {}
-    steps_in_window = 0
-    start = time.perf_counter()
-    batches = _batches(loader)
-    for step in range(cfg.iters):
-        if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
-            log(f'time budget of {cfg.max_seconds:.0f}s reached after {step} iterations')
-            break
-        batch = next(batches)
+
+    def loss_step(batch: dict) -> dict | None:
         images = batch['images'].to(device)
         size = tuple(images.shape[-2:])
         boxes, picked = [], []
@@ -94,28 +146,13 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
                 boxes[b], picked[b] = torch.cat([boxes[b], extra]), torch.cat([picked[b], index])
         rois = boxes_to_rois(boxes, *size).to(device)
         if len(rois) == 0:
-            continue
+            return None
         targets = build_roi_targets([m.to(device) for m in batch['masks']], rois_to_pixels(clip_rois(rois), *size),
                                     torch.cat(picked).to(device), model.mask_size)
-        losses = loss_fn(model(images, rois), targets)
-        total = sum(losses.values())
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        for name, value in {'loss': total, **losses}.items():
-            running[name] = running.get(name, 0.0) + float(value.detach())
-        steps_in_window += 1
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.iters:
-            entry = {'iter': step + 1, **{k: v / steps_in_window for k, v in running.items()}}
-            history.append(entry)
-            running, steps_in_window = {}, 0
-            terms = ' '.join(f'{k.removeprefix("loss_")}={v:.3f}' for k, v in entry.items() if k != 'iter')
-            log(f'iter {step + 1}/{cfg.iters} lr={scheduler.get_last_lr()[0]:.2e} {terms} '
-                f'({time.perf_counter() - start:.0f}s)')
-    return history
+        return loss_fn(model(images, rois), targets)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log)
 
 
 @torch.no_grad()

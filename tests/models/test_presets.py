@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from rhis_plugin.models import RHIS, UpstreamRHIS, build_rhis, list_presets, preset_config
+from rhis_plugin.models.baselines import BoxFilledBaseline, FCNMaskBaseline, UNetInBoxBaseline
 
 # (H, W): small, odd / non-multiples of 32, and the 160x120 low-resolution mode.
 IMAGE_SIZES = [(120, 160), (97, 131), (64, 64)]
@@ -29,13 +30,15 @@ def test_shapes_for_every_preset(preset):
         assert out['binary_masks'].shape == (2, 1, height, width)
         assert torch.isfinite(out['masks']).all()
         assert ((out['binary_masks'] >= 0) & (out['binary_masks'] <= 1)).all()
-    assert isinstance(model, UpstreamRHIS if preset.startswith('upstream') else RHIS)
+    kinds = {'upstream': UpstreamRHIS, 'fcn': FCNMaskBaseline, 'unet': UNetInBoxBaseline, 'box': BoxFilledBaseline}
+    assert isinstance(model, kinds.get(preset.split('_')[0], RHIS))
 
 
 def test_training_mode_returns_aux_outputs():
     model = build_rhis('rhis_b0_64x48').train()
     out = model(torch.rand(1, 3, 96, 96), torch.tensor([[0, 0.1, 0.1, 0.6, 0.9]]))
-    assert set(out) == {'masks', 'binary_masks', 'bgfg_logits', 'tnt_logits', 'contour_logits', 'distance'}
+    assert set(out) == {'masks', 'binary_masks', 'bgfg_logits', 'tnt_logits', 'contour_logits', 'distance',
+                        'features'}
     for key in ('bgfg_logits', 'tnt_logits'):
         assert out[key].shape == (1, 2, 128, 96)
     assert out['contour_logits'].shape == out['distance'].shape == (1, 1, 128, 96)
@@ -79,3 +82,19 @@ def test_compute_per_roi_is_a_fraction_of_upstream():
     ours, upstream = macs_per_roi('rhis_b0_64x48'), macs_per_roi('upstream_b0_64x48')
     assert upstream > 20e9                  # the reference's ~26.5 GMAC (without its auxiliary heads)
     assert ours <= upstream / 5
+
+
+def test_baselines_give_binary_target_probabilities():
+    images, rois = torch.rand(1, 3, 96, 96), torch.tensor([[0, 0.1, 0.1, 0.6, 0.9]])
+    fcn = build_rhis('fcn_b0_14x14').eval()
+    probs = torch.softmax(fcn(images, rois)['masks'], dim=1)
+    assert fcn.mask_size == (28, 28) and probs[:, 2].max() < 1e-6
+    filled = torch.softmax(build_rhis('box_filled')(images, rois)['masks'], dim=1)[:, 1]
+    assert filled.min() > 0.99
+    unet = build_rhis('unet_in_box_b0').eval()
+    with torch.no_grad():
+        person = unet.peopleseg(images)[0].sigmoid()
+        inside = torch.softmax(unet(images, torch.tensor([[0, 0.0, 0.0, 1.0, 1.0]]))['masks'], 1)[:, 1]
+    # The whole-image box crops exactly the UNet's person probability (resampled to the mask size).
+    expected = torch.nn.functional.interpolate(person, size=unet.mask_size, mode='bilinear', align_corners=False)
+    assert (inside - expected[:, 0]).abs().mean() < 0.05

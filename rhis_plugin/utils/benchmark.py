@@ -1,0 +1,44 @@
+"""Timing and memory helpers for the benchmark tools: median latency after warm-up, and peak resident memory."""
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from typing import Callable
+
+__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb']
+
+
+def median_latency(fn: Callable[[], object], warmup: int = 2, repeats: int = 10, max_seconds: float = 30.0,
+                   sync: Callable[[], None] | None = None) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs.
+
+    Stops repeating once ``max_seconds`` have been spent (keeping at least 3 timed runs), so a slow contender does
+    not stall a benchmark. ``sync`` (e.g. ``torch.cuda.synchronize``) runs before each clock read.
+    """
+    for _ in range(warmup):
+        fn()
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < repeats and (len(times) < 3 or spent < max_seconds):
+        if sync:
+            sync()
+        start = time.perf_counter()
+        fn()
+        if sync:
+            sync()
+        times.append(time.perf_counter() - start)
+        spent += times[-1]
+    return statistics.median(times)
+
+
+def current_rss_mb() -> float:
+    """Resident memory of this process now (Linux)."""
+    with open('/proc/self/statm') as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize() / 2 ** 20
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
