@@ -18,7 +18,6 @@ Contenders: rhis_b0_64x48, rhis_b1_80x60 (ours), upstream_b0_64x48 (reference ar
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -31,11 +30,12 @@ from rhis_plugin.data.coco_dataset import CocoPersonDataset
 from rhis_plugin.data.coco_eval import CocoAccumulator
 from rhis_plugin.data.occlusion import others_in_box
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
-from rhis_plugin.models import PeopleSegUNet, build_rhis, load_peopleseg_weights, load_roi_encoder_weights
+from rhis_plugin.mmdet.people_segmentor import load_unet_checkpoint
+from rhis_plugin.models import PeopleSegUNet, build_rhis, load_roi_encoder_weights
 from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.postprocess import PostprocessConfig
 from rhis_plugin.training import TrainConfig, evaluate_peopleseg, evaluate_target_iou, train_peopleseg, train_rhis
-from rhis_plugin.utils.benchmark import median_latency
+from rhis_plugin.utils.benchmark import median_latency, write_json
 
 CONTENDERS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0', 'box_filled']
 UNTRAINED = {'unet_in_box', 'box_filled'}
@@ -51,7 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     budget.add_argument('--minutes', type=float, help='training time per contender instead of iterations')
     parser.add_argument('--peopleseg-iters', type=int, default=300, help='iterations for each people-seg UNet')
     parser.add_argument('--peopleseg-checkpoint', nargs='*', default=[], metavar='ENCODER=PATH',
-                        help='trained people-seg UNet weights, e.g. timm-efficientnet-b0=unet_b0.pth')
+                        help='trained people-seg UNets (PeopleSegmentor checkpoints or smp state dicts), e.g. '
+                             'timm-efficientnet-b0=work_dirs/unet_b0/epoch_50.pth')
     parser.add_argument('--pretrained', nargs='*', default=[], metavar='NAME=PATH',
                         help='local ImageNet weights for ROI encoders, e.g. efficientnet_b0=b0.pth')
     parser.add_argument('--contenders', nargs='+', default=CONTENDERS, choices=CONTENDERS)
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         unet = PeopleSegUNet(encoder, frozen=False)
         start = time.perf_counter()
         if encoder in unet_checkpoints:
-            load_peopleseg_weights(unet, unet_checkpoints[encoder])
+            load_unet_checkpoint(unet, unet_checkpoints[encoder])
         else:
             print(f'== people-seg UNet {encoder}: {args.peopleseg_iters} iterations')
             train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
@@ -177,8 +178,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     print_table(results)
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=2))
+        write_json(args.out, results)
     if args.plot:
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         plot(results, args.plot)
     return results
 

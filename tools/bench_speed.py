@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rhis_plugin.utils.benchmark import write_json
+
 BASELINE = 'upstream_b0_64x48'
 DEFAULT_PRESETS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'upstream_b1_80x60', 'fcn_b0_14x14']
 
@@ -166,8 +168,9 @@ def main(argv: list[str] | None = None) -> dict:
                                                                / row[backend]['latency_ms'][count])
     print_table(results, backends)
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=2))
+        write_json(args.out, results)
     if args.plot:
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         plot(results, args.plot)
     return results
 

@@ -14,13 +14,13 @@ boxes (configs/mmdet/rhis_b7_gtbox.py, rhis_b0_gtbox.py, kd/rhis_b7_to_b0.py), m
 from __future__ import annotations
 
 import argparse
-import json
 import os.path as osp
 import sys
 import time
 
 import rhis_plugin.mmdet  # noqa: F401  (registers the plugin's modules)
 from rhis_plugin.mmdet.short_run import short_run_config, train_and_validate
+from rhis_plugin.utils.benchmark import write_json
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet')
 STAGES = {
@@ -106,8 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
     results['kd_gain'] = gain
     print(f'distillation changes {main_metric} by {gain:+.4f}')
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
+        write_json(args.out, results)
     return results
 
 

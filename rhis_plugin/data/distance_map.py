@@ -1,7 +1,9 @@
-"""Signed distance maps for boundary losses, computed on the CPU in the data pipeline (OpenCV's exact EDT)."""
+"""Signed distance maps for boundary losses, computed on the CPU in the data pipeline (OpenCV's exact EDT).
+
+OpenCV is imported on first use: it comes with the mmdet and Ultralytics extras, not with the core.
+"""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 __all__ = ['signed_distance_map']
@@ -22,6 +24,8 @@ def signed_distance_map(mask: np.ndarray) -> np.ndarray:
         return np.full(inside.shape, -far, np.float32)
     if inside.all():
         return np.full(inside.shape, far, np.float32)
+    import cv2
+
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     outside = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return np.where(inside > 0, depth, -outside).astype(np.float32)

@@ -1,12 +1,14 @@
 """Timing and memory helpers for the benchmark tools: median latency after warm-up, and peak resident memory."""
 from __future__ import annotations
 
+import json
 import resource
 import statistics
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
-__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb']
+__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb', 'write_json']
 
 
 def median_latency(fn: Callable[[], object], warmup: int = 2, repeats: int = 10, max_seconds: float = 30.0,
@@ -42,3 +44,11 @@ def current_rss_mb() -> float:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_json(path: str | Path, payload: Any) -> Path:
+    """Writes ``payload`` as indented JSON, creating the parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2))
+    return path

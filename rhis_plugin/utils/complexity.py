@@ -8,7 +8,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..models.rhis import RHIS
 
-__all__ = ['Complexity', 'measure_complexity']
+__all__ = ['Complexity', 'count_macs', 'measure_complexity']
 
 
 @dataclass
@@ -19,7 +19,8 @@ class Complexity:
     macs_per_image: float        # the people-seg UNet on one image
 
 
-def _macs(fn) -> float:
+def count_macs(fn) -> float:
+    """Multiply-accumulates of one call of ``fn`` (no grad)."""
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         fn()
@@ -34,8 +35,8 @@ def measure_complexity(model: RHIS, image_size: tuple[int, int] = (480, 640)) ->
     with torch.no_grad():
         logits, features = model.peopleseg(images)
     boxes = torch.tensor([[0.0, width * 0.25, height * 0.25, width * 0.75, height * 0.75]])
-    macs_roi = _macs(lambda: model.forward_rois(images, logits, features, boxes))
-    macs_image = _macs(lambda: model.peopleseg(images))
+    macs_roi = count_macs(lambda: model.forward_rois(images, logits, features, boxes))
+    macs_image = count_macs(lambda: model.peopleseg(images))
     total = sum(p.numel() for p in model.parameters())
     unet = sum(p.numel() for p in model.peopleseg.parameters())
     return Complexity(params_total=total, params_head=total - unet, macs_per_roi=macs_roi,

@@ -68,3 +68,29 @@ def test_bench_speed_reports_every_column_and_ratio(tmp_path, capsys):
     assert ours['ratios']['macs_per_roi'] < 0.2
     assert plot.stat().st_size > 1000
     assert 'speed-up over upstream_b0_64x48' in capsys.readouterr().out
+
+
+@pytest.fixture
+def mmdet_scope():
+    from mmdet.utils import register_all_modules
+    from mmengine.registry import DefaultScope
+    register_all_modules(init_default_scope=False)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
+
+
+@pytest.mark.slow
+def test_bench_peopleseg_trains_scores_and_reloads(data, tmp_path, capsys, mmdet_scope):
+    tool = load_tool('bench_peopleseg')
+    common = ['--data-root', str(data), '--encoders', 'mobilenetv3_small', '--image-size', '64', '64',
+              '--batch-size', '2', '--guided', '2', '0.01']
+    trained = tool.main([*common, '--iters', '2', '--work-dir', str(tmp_path / 'a'), '--out', str(tmp_path / 'a.json')])
+    row = trained['encoders']['mobilenetv3_small']
+    assert set(row['plain']) == set(row['guided']) == set(tool.METRICS)
+    assert row['params'] > 0 and row['gmacs'] > 0 and row['latency_ms'] > 0 and row['guided_filter_ms'] > 0
+    assert row['plain'] != row['guided']                  # the filter changed the masks
+    checkpoint = tmp_path / 'a' / 'mobilenetv3_small' / 'iter_2.pth'
+    reloaded = tool.main([*common, '--checkpoint', f'mobilenetv3_small={checkpoint}',
+                          '--work-dir', str(tmp_path / 'b')])
+    assert reloaded['encoders']['mobilenetv3_small']['plain'] == row['plain']
+    assert 'IoU+GF' in capsys.readouterr().out
