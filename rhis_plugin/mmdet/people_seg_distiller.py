@@ -4,9 +4,7 @@
            + feature_weight * MSE(adapter(student decoder features), teacher decoder features)
 
 ``a`` (``kd_weight``) and ``T`` (``kd_temperature``) are attributes that DistillationScheduleHook moves during
-training (e.g. T from 10 to 1). The teacher is kept out of the module tree, as mmdet's
-KnowledgeDistillationSingleStageDetector does: it is not in the student's checkpoints or optimiser, never
-trains, and stays in eval mode; it still follows the student across devices and dtypes.
+training (e.g. T from 10 to 1). The teacher is frozen and outside the module tree (:class:`FrozenTeacherMixin`).
 """
 from __future__ import annotations
 
@@ -17,13 +15,14 @@ from mmdet.registry import MODELS
 
 from ..losses.distillation import FeatureMatching, binary_kd_loss
 from ..models.peopleseg_unet import PeopleSegUNet
+from .frozen_teacher import FrozenTeacherMixin
 from .people_segmentor import PeopleSegmentor, load_unet_checkpoint
 
 __all__ = ['PeopleSegDistiller']
 
 
 @MODELS.register_module()
-class PeopleSegDistiller(PeopleSegmentor):
+class PeopleSegDistiller(FrozenTeacherMixin, PeopleSegmentor):
     """Args:
         teacher: the teacher UNet, ``dict(encoder=..., decoder_channels=...)``.
         teacher_checkpoint: the teacher's trained weights (a PeopleSegmentor checkpoint or an smp state dict).
@@ -39,18 +38,9 @@ class PeopleSegDistiller(PeopleSegmentor):
                  kd_weight: float = 0.5, feature_weight: float = 0.0, feature_levels: Sequence[int] = (2, 3),
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        if not 0.0 <= kd_weight <= 1.0:
-            raise ValueError(f'kd_weight must be in [0, 1], got {kd_weight}')
         teacher_unet = PeopleSegUNet(teacher.get('encoder', 'timm-efficientnet-b7'), frozen=True,
                                      decoder_channels=tuple(teacher.get('decoder_channels', (256, 128, 64, 32, 16))))
-        object.__setattr__(self, 'teacher', teacher_unet)     # not a submodule, see the module docstring
-        self.teacher_checkpoint = teacher_checkpoint
-        self.teacher_loaded = False
-        if teacher_checkpoint:
-            load_unet_checkpoint(teacher_unet, teacher_checkpoint)
-            self.teacher_loaded = True
-        self.kd_temperature = float(kd_temperature)
-        self.kd_weight = float(kd_weight)
+        self.attach_teacher(teacher_unet, teacher_checkpoint, load_unet_checkpoint, kd_temperature, kd_weight)
         self.feature_weight = feature_weight
         self.feature_levels = tuple(feature_levels)
         self.feature_matching = None
@@ -58,18 +48,12 @@ class PeopleSegDistiller(PeopleSegmentor):
             self.feature_matching = FeatureMatching(self.unet.decoder_widths(self.feature_levels),
                                                     teacher_unet.decoder_widths(self.feature_levels))
 
-    def _apply(self, fn, *args, **kwargs):
-        self.teacher._apply(fn, *args, **kwargs)
-        return super()._apply(fn, *args, **kwargs)
-
     def loss(self, inputs: torch.Tensor, data_samples: list) -> dict[str, torch.Tensor]:
-        if not self.teacher_loaded:
-            raise RuntimeError('distillation needs the trained teacher: set model.teacher_checkpoint')
+        teacher = self.require_teacher('model.teacher_checkpoint')
         a = self.kd_weight
         logits, student_features = self.unet.forward_features(inputs, self.feature_levels)
         with torch.no_grad():
-            self.teacher.eval()
-            teacher_logits, teacher_features = self.teacher.forward_features(inputs, self.feature_levels)
+            teacher_logits, teacher_features = teacher.forward_features(inputs, self.feature_levels)
         gt = self.targets(inputs, data_samples)
         losses = {name: (1 - a) * value for name, value in
                   self.loss_fn(logits, gt['target'], gt['valid'], gt.get('signed_distance')).items()}

@@ -3,9 +3,8 @@
     loss = (1 - a) * (RHIS losses on GT) + a * T^2 * KL(softmax(t / T) || softmax(s / T)) over the 3 classes
            + feature_weight * MSE(adapter(student head features), teacher head features)
 
-Teacher logits are resized to the student's mask size where the ROI sizes differ. As in
-:class:`~rhis_plugin.mmdet.people_seg_distiller.PeopleSegDistiller`, the teacher is outside the module tree
-(never in checkpoints or the optimiser, always in eval mode) and ``kd_temperature`` / ``kd_weight`` follow
+Teacher logits are resized to the student's mask size where the ROI sizes differ. The teacher is frozen and
+outside the module tree (:class:`FrozenTeacherMixin`); ``kd_temperature`` / ``kd_weight`` follow
 DistillationScheduleHook.
 """
 from __future__ import annotations
@@ -19,6 +18,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..losses.distillation import FeatureMatching, softmax_kd_loss
 from ..models import RHIS, build_rhis
+from .frozen_teacher import FrozenTeacherMixin
 from .rhis_roi_head import RHISRoIHead
 
 __all__ = ['RHISDistillRoIHead', 'load_rhis_checkpoint']
@@ -40,7 +40,7 @@ def load_rhis_checkpoint(rhis: RHIS, path: str) -> None:
 
 
 @MODELS.register_module()
-class RHISDistillRoIHead(RHISRoIHead):
+class RHISDistillRoIHead(FrozenTeacherMixin, RHISRoIHead):
     """Args:
         teacher_preset: the teacher's RHIS preset; ``teacher_options`` override its fields.
         teacher_checkpoint: the trained teacher (see :func:`load_rhis_checkpoint`); needed to train only.
@@ -52,46 +52,29 @@ class RHISDistillRoIHead(RHISRoIHead):
                  teacher_checkpoint: str | None = None, kd_temperature: float = 10.0, kd_weight: float = 0.5,
                  feature_weight: float = 0.0, **kwargs) -> None:
         super().__init__(**kwargs)
-        if not 0.0 <= kd_weight <= 1.0:
-            raise ValueError(f'kd_weight must be in [0, 1], got {kd_weight}')
         teacher = build_rhis(teacher_preset, **(teacher_options or {}))
-        teacher.requires_grad_(False)
-        teacher.eval()
-        object.__setattr__(self, 'teacher', teacher)     # not a submodule
-        self.teacher_checkpoint = teacher_checkpoint
-        self.teacher_loaded = False
-        if teacher_checkpoint:
-            load_rhis_checkpoint(teacher, teacher_checkpoint)
-            self.teacher_loaded = True
-        self.kd_temperature = float(kd_temperature)
-        self.kd_weight = float(kd_weight)
+        self.attach_teacher(teacher, teacher_checkpoint, load_rhis_checkpoint, kd_temperature, kd_weight)
         self.feature_weight = feature_weight
         self.feature_matching = (FeatureMatching([self.rhis.feature_channels], [teacher.feature_channels])
                                  if feature_weight > 0 else None)
 
-    def _apply(self, fn, *args, **kwargs):
-        self.teacher._apply(fn, *args, **kwargs)
-        return super()._apply(fn, *args, **kwargs)
-
     def loss(self, images: torch.Tensor, batch_data_samples: SampleList,
              proposals_list: InstanceList | None = None) -> dict[str, torch.Tensor]:
-        if not self.teacher_loaded:
-            raise RuntimeError('distillation needs the trained teacher: set roi_head.teacher_checkpoint')
+        teacher = self.require_teacher('model.roi_head.teacher_checkpoint')
         rois, targets = self.training_rois(images, batch_data_samples, proposals_list)
         if len(rois) == 0:
             return super().loss(images, batch_data_samples, proposals_list)
         a = self.kd_weight
         student = self.rhis(images, rois)
         with torch.no_grad():
-            self.teacher.eval()
-            teacher = self.teacher(images, rois, with_features=True)
+            teacher_out = teacher(images, rois, with_features=True)
         losses = {name: (1 - a) * value for name, value in self.rhis_losses(student, targets).items()}
-        teacher_logits = teacher['masks']
+        teacher_logits = teacher_out['masks']
         if teacher_logits.shape[-2:] != student['masks'].shape[-2:]:
             teacher_logits = F.interpolate(teacher_logits, size=student['masks'].shape[-2:], mode='bilinear',
                                            align_corners=False)
         losses['loss_rhis_kd'] = a * softmax_kd_loss(student['masks'], teacher_logits, self.kd_temperature)
         if self.feature_matching is not None:
             losses['loss_rhis_feature'] = self.feature_weight * self.feature_matching([student['features']],
-                                                                                      [teacher['features']])
+                                                                                      [teacher_out['features']])
         return losses

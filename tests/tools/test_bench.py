@@ -1,20 +1,9 @@
 """The benchmark tools run end to end on a tiny synthetic set and produce every column."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -27,7 +16,7 @@ def data(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_bench_quality_scores_every_contender(data, tmp_path, capsys):
+def test_bench_quality_scores_every_contender(data, tmp_path, capsys, load_tool):
     tool = load_tool('bench_quality')
     out, plot = tmp_path / 'quality.json', tmp_path / 'ap.png'
     tool.main(['--train', str(data / 'train'), '--val', str(data / 'val'), '--iters', '1', '--peopleseg-iters', '1',
@@ -51,7 +40,7 @@ def test_bench_quality_scores_every_contender(data, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_bench_speed_reports_every_column_and_ratio(tmp_path, capsys):
+def test_bench_speed_reports_every_column_and_ratio(tmp_path, capsys, load_tool):
     tool = load_tool('bench_speed')
     out, plot = tmp_path / 'speed.json', tmp_path / 'latency.png'
     results = tool.main(['--presets', 'rhis_b0_64x48', '--rois', '1', '3', '--image-size', '64', '96',
@@ -70,17 +59,8 @@ def test_bench_speed_reports_every_column_and_ratio(tmp_path, capsys):
     assert 'speed-up over upstream_b0_64x48' in capsys.readouterr().out
 
 
-@pytest.fixture
-def mmdet_scope():
-    from mmdet.utils import register_all_modules
-    from mmengine.registry import DefaultScope
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        yield
-
-
 @pytest.mark.slow
-def test_bench_peopleseg_trains_scores_and_reloads(data, tmp_path, capsys, mmdet_scope):
+def test_bench_peopleseg_trains_scores_and_reloads(data, tmp_path, capsys, load_tool, mmdet_scope):
     tool = load_tool('bench_peopleseg')
     common = ['--data-root', str(data), '--encoders', 'mobilenetv3_small', '--image-size', '64', '64',
               '--batch-size', '2', '--guided', '2', '0.01']

@@ -1,30 +1,10 @@
 """tools/kd_ablation.py on the synthetic set with a tiny budget: teacher, student and distilled student run, both
 students are evaluated, and the temperature schedule shows in the logs."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('kd_ablation', ROOT / 'tools' / 'kd_ablation.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(autouse=True)
-def mmdet_scope():
-    from mmdet.utils import register_all_modules
-    from mmengine.registry import DefaultScope
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        yield
 
 
 @pytest.fixture(scope='module')
@@ -39,9 +19,9 @@ def data_root(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize('stage, size, metric', [('peopleseg', (64, 64), 'peopleseg/iou'),
                                                  ('instance', (96, 96), 'coco/segm_mAP')])
-def test_kd_ablation_runs_every_arm(stage, size, metric, data_root, tmp_path, capsys):
+def test_kd_ablation_runs_every_arm(stage, size, metric, data_root, tmp_path, capsys, load_tool, mmdet_scope):
     out = tmp_path / 'kd.json'
-    tool = load_tool()
+    tool = load_tool('kd_ablation')
     tool.main(['--stage', stage, '--data-root', str(data_root), '--teacher-iters', '2', '--student-iters', '3',
                '--image-size', *map(str, size), '--batch-size', '2', '--work-dir', str(tmp_path / 'work'),
                '--out', str(out)])
