@@ -40,7 +40,7 @@ TINY_TOOLS = {
     'kd_ablation.py': ['--teacher-iters', '1', '--student-iters', '1', '--image-size', '64', '64', '--batch-size', '2'],
     'bench_quality.py': ['--iters', '1', '--peopleseg-iters', '1', '--image-size', '64', '--batch-size', '1',
                          '--max-rois', '1', '--latency-size', '64', '64'],
-    'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2'],
+    'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
     'bench_speed.py': ['--presets', 'rhis_b0_64x48', '--rois', '1', '--image-size', '64', '64', '--repeats', '1',
                        '--warmup', '0'],
 }
@@ -137,7 +137,7 @@ def test_make_demo(tmp_path):
 @pytest.mark.slow
 def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
     """The Results section's commands, as written but on the synthetic set with tiny budgets, in order (later
-    ones load what earlier ones saved)."""
+    ones load what earlier ones saved); every table they print has all its columns."""
     from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
     benchmarks = [c for c in commands('python tools/') if is_benchmark(c)]
     assert {Path(shlex.split(c)[1]).name for c in benchmarks} == set(TINY_TOOLS)
@@ -146,7 +146,43 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
     generate_dataset(data_root / 'train', 4, seed=0, cfg=scene)
     generate_dataset(data_root / 'val', 3, seed=1, cfg=scene)
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
+    outputs = {}
     for command in benchmarks:
         result = subprocess.run(tiny_tool_args(command, data_root), cwd=tmp_path, capture_output=True, text=True,
                                 timeout=1200, env=env)
         assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}{result.stderr[-3000:]}'
+        out = shlex.split(command)[shlex.split(command).index('--out') + 1]
+        outputs[out] = (json.loads((tmp_path / out).read_text()), result.stdout)
+    for out, (results, printed) in outputs.items():
+        if 'kd_' in out:
+            metric = 'peopleseg/iou' if results['stage'] == 'peopleseg' else 'coco/segm_mAP'
+            assert set(results['runs']) == {'teacher', 'student', 'student_kd'}
+            assert all(metric in run['metrics'] for run in results['runs'].values())
+            assert 'distillation changes' in printed
+            log = next((tmp_path / 'work_dirs/kd' / results['stage'] / 'student_kd').glob('*/*.log')).read_text()
+            assert 'kd_temperature: 10.0000' in log, 'the temperature schedule is not in the log'
+        elif 'speed' in out:
+            ours = results['presets']['rhis_b0_64x48']
+            assert set(results['presets']) == {'rhis_b0_64x48', 'upstream_b0_64x48'}
+            assert set(ours['torch_cpu']) >= {'params', 'macs_per_roi', 'macs_per_image', 'latency_ms', 'peak_rss_mb'}
+            assert set(ours['ort_cpu']['latency_ms']) == {'1'}
+            assert ours['ratios']['macs_per_roi'] < 0.2 and 'speedup_ort_cpu_1' in ours['ratios']
+            assert 'speed-up over upstream_b0_64x48' in printed
+        elif 'peopleseg' in out:
+            rows = results['encoders']
+            assert rows['b0']['trained'].startswith('loaded') and rows['b1']['trained'] == '1 iterations'
+            for row in rows.values():
+                assert set(row['plain']) == set(row['guided']) == {'iou', 'dice', 'precision', 'recall', 'auroc'}
+                assert row['params'] > 0 and row['gmacs'] > 0 and row['latency_ms'] > 0
+            assert 'IoU+GF' in printed
+        else:
+            columns = {'iters', 'train_seconds', 'segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded',
+                       'target_iou', 'latency_ms_10_rois', 'occluded_instances'}
+            assert set(results['contenders']) == {'rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48',
+                                                  'fcn_b0_14x14', 'unet_in_box_b0', 'box_filled'}
+            for name, row in results['contenders'].items():
+                assert columns <= set(row), name
+                assert row['iters'] == (0 if name in ('unet_in_box_b0', 'box_filled') else 1)
+            assert 'AP occl.' in printed
+    plots = ['docs/results/latency_vs_rois.png', 'docs/results/ap_vs_latency.png']
+    assert all((tmp_path / p).stat().st_size > 1000 for p in plots)

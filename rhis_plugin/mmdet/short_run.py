@@ -56,9 +56,9 @@ def short_run_config(config: str, work_dir: str, iters: int, data_root: str | No
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters + 1)
     warmup = max(1, min(100, iters // 10))
-    cfg.param_scheduler = [
+    cfg.param_scheduler = [] if iters < 2 else [      # a single iteration runs at the base LR
         dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup),
-        dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=iters, T_max=max(1, iters - warmup),
+        dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=iters, T_max=iters - warmup,
              eta_min_ratio=0.02),
     ]
     if lr is not None:
