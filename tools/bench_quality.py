@@ -9,7 +9,8 @@
 2. Each trainable contender trains with the same budget (``--iters`` or ``--minutes``), data, box jitter and seed.
 3. On the val set with GT boxes: COCO mask AP / AP50 / AP75 (pycocotools, original image size, after
    paste-back), AP on the occluded subset (persons whose box holds >= 10 % of another person's pixels), the
-   reference's target IoU (ROI space), and PyTorch CPU latency for 10 ROIs on a 480x640 image.
+   reference's target IoU (ROI space), and PyTorch latency for 10 ROIs on a 480x640 image (on ``--device``:
+   the GPU when there is one).
 
 Contenders: rhis_b0_64x48, rhis_b1_80x60 (ours), upstream_b0_64x48 (reference architecture), fcn_b0_14x14
 (Mask R-CNN FCN mask head on the same ROI inputs), unet_in_box_b0 and box_filled (no head training).
@@ -61,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=2, help='CPU threads (training and latency)')
     parser.add_argument('--latency-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'),
                         help='image size of the latency measurement (10 ROIs)')
@@ -82,7 +84,7 @@ def pairs(entries: list[str], what: str) -> dict[str, str]:
     return out
 
 
-def evaluate_masks(model: RHIS, dataset: CocoPersonDataset) -> dict[str, float]:
+def evaluate_masks(model: RHIS, dataset: CocoPersonDataset, device: str = 'cpu') -> dict[str, float]:
     """Mask AP on all persons and on the occluded subset, at each image's original size."""
     everyone, occluded = CocoAccumulator(), CocoAccumulator()
     occluded_count = 0
@@ -96,8 +98,8 @@ def evaluate_masks(model: RHIS, dataset: CocoPersonDataset) -> dict[str, float]:
         occ_id = occluded.add_image(height, width, gt[hidden])
         if len(gt) == 0:
             continue
-        pasted = model.predict(sample['image'][None], [sample['boxes']], PostprocessConfig())[0]
-        boxes, scores, masks = sample['boxes'].numpy(), pasted.scores.numpy(), pasted.masks.numpy()
+        pasted = model.predict(sample['image'][None].to(device), [sample['boxes'].to(device)], PostprocessConfig())[0]
+        boxes, scores, masks = sample['boxes'].numpy(), pasted.scores.cpu().numpy(), pasted.masks.cpu().numpy()
         everyone.add_detections(all_id, boxes, scores, masks)
         occluded.add_detections(occ_id, boxes[hidden], scores[hidden], masks[hidden])
     result = {k: v for k, v in everyone.evaluate().items() if k.startswith('segm')}
@@ -106,13 +108,14 @@ def evaluate_masks(model: RHIS, dataset: CocoPersonDataset) -> dict[str, float]:
     return result
 
 
-def latency_ms(model: RHIS, size: tuple[int, int], rois: int = 10) -> float:
-    images = torch.rand(1, 3, *size)
+def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: int = 10) -> float:
+    images = torch.rand(1, 3, *size, device=device)
     x1 = torch.linspace(0.0, 0.7, rois)
     boxes = torch.stack([torch.zeros(rois), x1, torch.full((rois,), 0.2), x1 + 0.25, torch.full((rois,), 0.9)], 1)
     model.eval()
+    sync = torch.cuda.synchronize if str(device).startswith('cuda') else None
     with torch.inference_mode():
-        return 1000 * median_latency(lambda: model(images, boxes), warmup=1, repeats=5)
+        return 1000 * median_latency(lambda: model(images, boxes.to(device)), warmup=1, repeats=5, sync=sync)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None
                                                                               else sys.argv[1:]),
                      'train': args.train, 'val': args.val, 'budget': f'{args.minutes} min' if args.minutes
-                     else f'{args.iters} iters', 'image_size': args.image_size, 'threads': args.threads,
+                     else f'{args.iters} iters', 'image_size': args.image_size, 'threads': args.threads, 'device': args.device,
                      'latency_size': list(args.latency_size), 'peopleseg': {}, 'contenders': {}}
 
     # 1. One trained people-seg UNet per encoder, shared by every contender that uses it.
@@ -149,12 +152,12 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             print(f'== people-seg UNet {encoder}: {args.peopleseg_iters} iterations')
             train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
-                                                         seed=args.seed, log_every=50))
+                                                         seed=args.seed, log_every=50), device=args.device)
             torch.save(unet.state_dict(), work_dir / f'peopleseg_{encoder}.pth')
-        metrics = evaluate_peopleseg(unet, val_set)
+        metrics = evaluate_peopleseg(unet, val_set, device=args.device)
         results['peopleseg'][encoder] = {'seconds': round(time.perf_counter() - start, 1),
                                          **{k: metrics[k] for k in ('iou', 'dice', 'precision', 'recall')}}
-        unets[encoder] = unet.state_dict()
+        unets[encoder] = {k: v.cpu() for k, v in unet.state_dict().items()}
 
     # 2-3. Train and score every contender.
     for name in args.contenders:
@@ -167,12 +170,14 @@ def main(argv: list[str] | None = None) -> dict:
         if model.cfg.architecture not in UNTRAINED:
             loss = TargetMaskLoss() if model.cfg.architecture == 'fcn' else RHISLoss()
             start = time.perf_counter()
-            history = train_rhis(model, train_set, TrainConfig(**{**budget.__dict__, **common}), loss_fn=loss)
+            history = train_rhis(model, train_set, TrainConfig(**{**budget.__dict__, **common}), loss_fn=loss,
+                                 device=args.device)
             row.update(iters=history[-1]['iter'] if history else 0,
                        train_seconds=round(time.perf_counter() - start, 1))
-        row.update(evaluate_masks(model, val_set))
-        row['target_iou'] = evaluate_target_iou(model, val_letterboxed)['target_iou']
-        row['latency_ms_10_rois'] = latency_ms(model, tuple(args.latency_size))
+        model.to(args.device)
+        row.update(evaluate_masks(model, val_set, args.device))
+        row['target_iou'] = evaluate_target_iou(model, val_letterboxed, device=args.device)['target_iou']
+        row['latency_ms_10_rois'] = latency_ms(model, tuple(args.latency_size), args.device)
         results['contenders'][name] = row
         print({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
 
@@ -192,7 +197,7 @@ def print_table(results: dict) -> None:
         print(f'people-seg UNet {encoder}: IoU {m["iou"]:.3f}, Dice {m["dice"]:.3f}')
     header = (f'{"contender":<18} {"iters":>6} {"train s":>8} {"mask AP":>8} {"AP50":>6} {"AP75":>6} '
               f'{"AP occl.":>8} {"target IoU":>10} {"ms@10 ROIs":>10}')
-    print(f'(latency: PyTorch CPU, whole model, 10 ROIs on a {results["latency_size"][0]}x{results["latency_size"][1]} '
+    print(f'(latency: PyTorch on {results["device"]}, whole model, 10 ROIs on a {results["latency_size"][0]}x{results["latency_size"][1]} '
           'image; tools/bench_speed.py measures speed properly)')
     print(header)
     print('-' * len(header))
@@ -216,7 +221,7 @@ def plot(results: dict, path: str) -> None:
                     textcoords='offset points')
     ax.set_xscale('log')
     height, width = results['latency_size']
-    ax.set_xlabel(f'PyTorch CPU latency, 10 ROIs on {height}x{width} (ms)')
+    ax.set_xlabel(f'PyTorch latency ({results["device"]}), 10 ROIs on {height}x{width} (ms)')
     ax.set_ylabel('mask AP on GT boxes')
     ax.set_title(f'{Path(results["val"]).as_posix()} ({results["budget"]} per contender)', fontsize=9)
     ax.grid(True, which='both', alpha=0.3)

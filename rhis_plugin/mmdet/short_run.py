@@ -54,7 +54,8 @@ def short_run_config(config: str, work_dir: str, iters: int, data_root: str | No
         cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed, deterministic=False)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters + 1)
+    # No validation inside the loop (it would run at the last iteration too): train_and_validate runs it once.
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_begin=iters + 1, val_interval=iters + 1)
     warmup = max(1, min(100, iters // 10))
     cfg.param_scheduler = [] if iters < 2 else [      # a single iteration runs at the base LR
         dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup),
