@@ -152,8 +152,8 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                                 timeout=1200, env=env)
         assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}{result.stderr[-3000:]}'
         out = shlex.split(command)[shlex.split(command).index('--out') + 1]
-        outputs[out] = (json.loads((tmp_path / out).read_text()), result.stdout)
-    for out, (results, printed) in outputs.items():
+        outputs[out] = (command, json.loads((tmp_path / out).read_text()), result.stdout)
+    for out, (command, results, printed) in outputs.items():
         if 'kd_' in out:
             metric = 'peopleseg/iou' if results['stage'] == 'peopleseg' else 'coco/segm_mAP'
             assert set(results['runs']) == {'teacher', 'student', 'student_kd'}
@@ -178,8 +178,14 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
         else:
             columns = {'iters', 'train_seconds', 'segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded',
                        'target_iou', 'latency_ms_10_rois', 'occluded_instances'}
-            assert set(results['contenders']) == {'rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48',
-                                                  'fcn_b0_14x14', 'unet_in_box_b0', 'box_filled'}
+            args = shlex.split(command)
+            chosen = {'rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0',
+                      'box_filled'}
+            if '--contenders' in args:
+                following = args[args.index('--contenders') + 1:]
+                chosen = set(following[:next((i for i, a in enumerate(following) if a.startswith('--')),
+                                             len(following))])
+            assert set(results['contenders']) == chosen
             for name, row in results['contenders'].items():
                 assert columns <= set(row), name
                 assert row['iters'] == (0 if name in ('unet_in_box_b0', 'box_filled') else 1)
