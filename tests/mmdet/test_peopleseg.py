@@ -1,5 +1,6 @@
 """People-seg stage on mmengine: pipeline targets, the segmentor, the distiller and the training hooks."""
 import copy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -135,7 +136,7 @@ def test_people_seg_training_starts_the_boundary_term_on_schedule(run_cli, synth
         options += [f'{loader}.dataset.data_root={root}', f'{loader}.num_workers=0',
                     f'{loader}.persistent_workers=False']
     options += ['train_dataloader.dataset.pipeline.2.scale=(64,64)', 'val_dataloader.dataset.pipeline.1.scale=(64,64)']
-    run_cli(['python', CONFIGS.parents[1] / 'tools' / 'train.py', CONFIGS / 'peopleseg' / 'unet_b0_320x180.py',
+    run_cli([sys.executable, CONFIGS.parents[1] / 'tools' / 'train.py', CONFIGS / 'peopleseg' / 'unet_b0_320x180.py',
              '--work-dir', tmp_path, '--cfg-options', *options], cwd=tmp_path)
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'boundary loss starts after validation 2' in log
