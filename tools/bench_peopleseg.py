@@ -58,8 +58,8 @@ def validate_both_ways(runner, radius: int, eps: float) -> tuple[dict, dict]:
     return plain, refined
 
 
-def speed(encoder_name: str, size: tuple[int, int], radius: int, eps: float) -> dict:
-    unet = PeopleSegUNet(encoder_name).eval()
+def speed(unet: PeopleSegUNet, size: tuple[int, int], radius: int, eps: float) -> dict:
+    unet = unet.eval()
     width, height = size
     images = torch.rand(1, 3, height, width)
     prob = torch.rand(1, 1, height, width)
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
         row = {'trained': trained, 'seconds': round(time.perf_counter() - start, 1),
                'plain': {m: plain[f'peopleseg/{m}'] for m in METRICS},
                'guided': {m: refined[f'peopleseg/{m}'] for m in METRICS},
-               **speed(runner.model.unet.encoder_name, tuple(args.image_size), radius, eps)}
+               **speed(runner.model.unet.cpu(), tuple(args.image_size), radius, eps)}
         results['encoders'][name] = row
     print_table(results)
     if args.out:

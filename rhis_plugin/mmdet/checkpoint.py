@@ -18,7 +18,7 @@ import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['mmengine_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader']
+__all__ = ['mmengine_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader', 'checkpoint_state_dict']
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Callable:
@@ -69,3 +69,15 @@ def load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
 def register_checkpoint_loader() -> None:
     """Makes mmengine load local checkpoints (``load_from``, ``resume``) with :func:`load_local_checkpoint`."""
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+
+
+def checkpoint_state_dict(path: str, prefix: str | None = None) -> dict[str, torch.Tensor]:
+    """The state dict of any checkpoint mmengine can read (local file or URL; an mmengine training checkpoint or
+    a bare state dict), without DDP's ``module.`` prefix. With ``prefix`` and keys that carry it (a submodule of
+    a bigger model), only those keys, with the prefix removed."""
+    payload = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    state = payload.get('state_dict', payload) if isinstance(payload, dict) else payload
+    state = {k.removeprefix('module.'): v for k, v in state.items()}
+    if prefix and any(k.startswith(prefix) for k in state):
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    return state

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmengine.structures import PixelData
 
 from ..losses.segmentation import PeopleSegLoss, PeopleSegLossConfig
@@ -19,6 +18,7 @@ from ..models.guided_filter import LearnableGuidedFilter
 from ..models.peopleseg_unet import PeopleSegUNet
 from ..models.pretrained import load_peopleseg_state
 from ..postprocess.refine import fast_guided_filter
+from .checkpoint import checkpoint_state_dict
 
 __all__ = ['PeopleSegmentor', 'load_unet_checkpoint']
 
@@ -28,9 +28,7 @@ REFINE_TYPES = ('guided', 'learnable')
 def load_unet_checkpoint(unet: PeopleSegUNet, path: str) -> None:
     """Loads people-seg UNet weights through mmengine's checkpoint loader (local files, URLs, mmengine training
     checkpoints of a PeopleSegmentor or plain smp ``Unet`` state dicts), strictly."""
-    payload = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    state = payload.get('state_dict', payload) if isinstance(payload, dict) else payload
-    load_peopleseg_state(unet, {k.removeprefix('module.'): v for k, v in state.items()}, path)
+    load_peopleseg_state(unet, checkpoint_state_dict(path), path)
 
 
 @MODELS.register_module()

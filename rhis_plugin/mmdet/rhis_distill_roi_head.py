@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..losses.distillation import FeatureMatching, softmax_kd_loss
 from ..models import RHIS, build_rhis
+from .checkpoint import checkpoint_state_dict
 from .frozen_teacher import FrozenTeacherMixin
 from .rhis_roi_head import RHISRoIHead
 
@@ -27,13 +27,7 @@ __all__ = ['RHISDistillRoIHead', 'load_rhis_checkpoint']
 def load_rhis_checkpoint(rhis: RHIS, path: str) -> None:
     """Loads RHIS weights from a ``save_rhis`` file or an mmengine checkpoint of an RHISDetector
     (``roi_head.rhis.*`` keys), strictly."""
-    payload = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    state = payload.get('state_dict', payload) if isinstance(payload, dict) else payload
-    state = {k.removeprefix('module.'): v for k, v in state.items()}
-    prefix = 'roi_head.rhis.'
-    if any(k.startswith(prefix) for k in state):
-        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    result = rhis.load_state_dict(state, strict=False)
+    result = rhis.load_state_dict(checkpoint_state_dict(path, prefix='roi_head.rhis.'), strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(f'{path} does not match the teacher RHIS: missing {result.missing_keys[:5]}, '
                          f'unexpected {result.unexpected_keys[:5]}')
