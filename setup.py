@@ -14,8 +14,10 @@ def read_version() -> str:
 
 EXTRAS = {
     'mmdet': ['mmengine>=0.10.7,<1.0', 'mmcv>=2.1.0,<2.2.0', 'mmdet>=3.3.0,<3.4', 'openmim>=0.3.9'],
-    'ultralytics': ['ultralytics>=8.4,<8.5'],
+    # lap (tracking), onnxslim (export) and cloudpickle (multi-GPU) would otherwise be pip-installed at run time.
+    'ultralytics': ['ultralytics>=8.4,<8.5', 'lap>=0.5.12', 'onnxslim>=0.1.82', 'cloudpickle>=3.1.1'],
     'onnx': ['onnx>=1.16', 'onnxruntime>=1.18'],
+    'video': ['opencv-python-headless>=4.8'],
     'dev': ['pytest>=8'],
 }
 EXTRAS['all'] = sorted({req for name, reqs in EXTRAS.items() if name != 'dev' for req in reqs})
@@ -30,8 +32,8 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['rhis_plugin', 'rhis_plugin.*']),
     install_requires=[
-        'torch>=2.1',
-        'torchvision>=0.16',
+        'torch>=2.6',
+        'torchvision>=0.21',
         'timm>=1.0',
         'segmentation-models-pytorch>=0.5',
         'numpy>=1.24',

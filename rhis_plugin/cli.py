@@ -40,13 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument('--source', required=True, help='image, folder of images, or video')
     predict.add_argument('--out', required=True)
     predict.add_argument('--conf', type=float, default=0.25)
-    predict.add_argument('--classes', type=int, nargs='+', default=None, help='detector classes that are people')
+    predict.add_argument('--classes', type=int, nargs='+', default=None,
+                         help='detector labels that are people (default: the person class; category 1 for .json)')
+    predict.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80',
+                         help='labels of a DETR-format ONNX detector: 0-based COCO classes (person = 0, default) or '
+                              'COCO category ids (person = 1, exports with remap_mscoco_category=True)')
     predict.add_argument('--threshold', type=float, default=0.5)
     predict.add_argument('--dilate', type=int, default=0)
     predict.add_argument('--smooth', choices=('guided', 'gaussian'), default=None)
     predict.add_argument('--binary', action='store_true', help='one person mask from the people-seg UNet')
     predict.add_argument('--device', default='cpu')
     predict.add_argument('--no-progress', action='store_true')
+    predict.add_argument('--strict', action='store_true',
+                         help='stop at the first unreadable image (exit 2, nothing written) instead of skipping it')
     return parser
 
 
@@ -62,14 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .deploy.pipeline import RHISBackend, run_predict
         from .postprocess import PostprocessConfig
         postprocess = PostprocessConfig(threshold=args.threshold, dilation=args.dilate, smoothing=args.smooth)
-        detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device)
+        detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device,
+                                 args.label_space)
         summary = run_predict(detector, RHISBackend(args.rhis, args.device), args.source, args.out, postprocess,
-                              binary=args.binary, progress=not args.no_progress)
-    except (FileNotFoundError, ValueError) as error:
+                              binary=args.binary, progress=not args.no_progress, strict=args.strict)
+    except (FileNotFoundError, ValueError, ImportError) as error:
         print(f'rhis: error: {error}', file=sys.stderr)
         return 2
     note = f", {summary['frames_without_detections']} without any detection" \
         if summary['frames_without_detections'] else ''
+    if summary['skipped']:
+        note += f", {len(summary['skipped'])} unreadable file(s) skipped"
     print(f"rhis: {summary['frames']} frames, {summary['instances']} masks{note}; wrote {summary['out_dir']}/"
           '{overlays/, masks/, results.json}')
     return 0

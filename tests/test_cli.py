@@ -79,6 +79,21 @@ def test_predict_binary_mode_and_a_video(assets, tmp_path):
     assert len(list((tmp_path / 'out' / 'overlays').glob('clip_*.jpg'))) == 3
 
 
+def test_json_detections_keep_their_coco_ids(assets, tmp_path):
+    """COCO-results JSON: category and image ids pass through (person stays 1), other categories are left out."""
+    dets = tmp_path / 'dets.json'
+    dets.write_text(json.dumps([
+        {'file_name': 'synthetic_000000.jpg', 'image_id': 42, 'bbox': [10, 10, 40, 60], 'score': 0.9,
+         'category_id': 1},
+        {'file_name': 'synthetic_000000.jpg', 'image_id': 42, 'bbox': [60, 10, 40, 40], 'score': 0.8,
+         'category_id': 3}]))
+    result = rhis('predict', '--detector', dets, '--rhis', assets / 'rhis.onnx', '--source',
+                  assets / 'data' / 'images' / 'synthetic_000000.jpg', '--out', tmp_path / 'out', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / 'out' / 'results.json').read_text())
+    assert [(r['category_id'], r['image_id']) for r in results] == [(1, 42)]
+
+
 def test_no_detections_is_not_an_error(assets, tmp_path):
     dets = tmp_path / 'none.json'
     dets.write_text('[]')
@@ -92,10 +107,25 @@ def test_bad_inputs_fail_cleanly(assets, tmp_path):
     broken = tmp_path / 'broken'
     broken.mkdir()
     (broken / 'a.jpg').write_bytes(Image.open(assets / 'data' / 'images' / 'synthetic_000000.jpg').tobytes()[:10])
+    (broken / 'b.jpg').write_bytes((assets / 'data' / 'images' / 'synthetic_000001.jpg').read_bytes())
+    # Default: the corrupt file is reported and skipped, the rest is written, the summary counts it.
     result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source', broken,
-                  '--out', tmp_path / 'out1', cwd=tmp_path)
+                  '--out', tmp_path / 'out0', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'skipped' in result.stderr and 'a.jpg' in result.stderr and '1 unreadable file(s) skipped' in result.stdout
+    assert 'pi-heif' not in result.stdout + result.stderr                # nothing tries to install packages
+    assert [p.name for p in (tmp_path / 'out0' / 'overlays').iterdir()] == ['b.jpg']
+    # --strict: the first unreadable file stops the run, and nothing is written.
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source', broken,
+                  '--out', tmp_path / 'out1', '--strict', cwd=tmp_path)
     assert result.returncode == 2 and 'cannot read image' in result.stderr
     assert list((tmp_path / 'out1').iterdir()) == []                      # no partial files
+    # A --rhis file that is not a checkpoint: one line, no traceback.
+    (tmp_path / 'junk.pth').write_bytes(b'not a checkpoint at all')
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', tmp_path / 'junk.pth', '--source', broken,
+                  '--out', tmp_path / 'out5', cwd=tmp_path)
+    assert result.returncode == 2 and 'is not an RHIS checkpoint' in result.stderr
+    assert 'Traceback' not in result.stderr
     (tmp_path / 'empty.mp4').write_bytes(b'')
     result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source',
                   tmp_path / 'empty.mp4', '--out', tmp_path / 'out2', cwd=tmp_path)
@@ -106,6 +136,36 @@ def test_bad_inputs_fail_cleanly(assets, tmp_path):
     result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / 'rhis.onnx', '--source',
                   tmp_path / 'missing', '--out', tmp_path / 'out4', cwd=tmp_path)
     assert result.returncode == 2 and 'source not found' in result.stderr
+
+
+def test_core_install_runs_rhis_predict_and_names_missing_extras(assets, tmp_path):
+    """As on `pip install rhis_plugin` without extras: a PyTorch checkpoint and a COCO detections file work;
+    a framework detector names its extra in one line."""
+    dets = tmp_path / 'dets.json'
+    dets.write_text(json.dumps([{'file_name': 'synthetic_000000.jpg', 'bbox': [10, 10, 40, 60], 'score': 0.9,
+                                 'category_id': 1}]))
+    frameworks = ('mmdet', 'mmcv', 'mmengine', 'ultralytics', 'onnx', 'onnxruntime', 'cv2')
+    code = ('import sys\n'
+            f'for name in {frameworks!r}: sys.modules[name] = None\n'
+            'from rhis_plugin.cli import main\n'
+            'code = main(sys.argv[1:])\n'
+            f'loaded = [m for m, mod in sys.modules.items() if mod is not None and m.split(".")[0] in {frameworks!r}]\n'
+            'assert not loaded, loaded\n'
+            'sys.exit(code)\n')
+    images = assets / 'data' / 'images'
+    result = subprocess.run([sys.executable, '-c', code, 'predict', '--detector', str(dets), '--rhis',
+                             str(assets / 'rhis.pth'), '--source', str(images), '--out', str(tmp_path / 'out'),
+                             '--no-progress'], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(json.loads((tmp_path / 'out' / 'results.json').read_text())) == 1
+    result = subprocess.run([sys.executable, '-c', code, 'predict', '--detector', 'yolo11n.yaml', '--rhis',
+                             str(assets / 'rhis.pth'), '--source', str(images), '--out', str(tmp_path / 'out2')],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2 and "pip install 'rhis_plugin[ultralytics]'" in result.stderr
+    assert 'Traceback' not in result.stderr
+    result = subprocess.run([sys.executable, '-c', code, 'demo', '--help'], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0 and '--train' in result.stdout
 
 
 @pytest.mark.slow

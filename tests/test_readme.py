@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / 'README.md').read_text()
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def code_blocks(language: str) -> list[str]:
@@ -23,13 +24,12 @@ def commands(prefix: str) -> list[str]:
     return [line for line in lines if line.startswith(prefix)]
 
 
-# Appended to the README's mim commands: the same commands, on 8 + 4 images at 128x128 for one epoch.
+# Appended to the README's mim commands: the same commands, on 8 + 4 images at 128x128 for one epoch. The Resize
+# steps are found by type in each pipeline (resize_options).
 TINY = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=2', 'train_dataloader.dataset.indices=8',
         'val_dataloader.dataset.indices=4', 'test_dataloader.dataset.indices=4',
-        'train_dataloader.dataset.pipeline.2.scale=(128,128)', 'val_dataloader.dataset.pipeline.2.scale=(128,128)',
-        'test_dataloader.dataset.pipeline.2.scale=(128,128)', 'default_hooks.visualization.draw=False',
-        *[f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
-          for key in ('num_workers=0', 'persistent_workers=False')]]
+        'default_hooks.visualization.draw=False',
+        *[f'{loader}.{key}' for loader in LOADERS for key in ('num_workers=0', 'persistent_workers=False')]]
 DETR = ['num_queries=50', 'test_cfg.max_per_img=20', 'dn_cfg.group_cfg.num_dn_queries=20']
 
 
@@ -58,17 +58,28 @@ def tiny_tool_args(command: str, data_root: Path) -> list[str]:
     return [sys.executable, str(ROOT / args[1]), *args[2:], *TINY_TOOLS[tool]]
 
 
+def resize_options(cfg, size: str = '(128,128)') -> list[str]:
+    """``--cfg-options`` that set every Resize step of the config's three pipelines, found by type."""
+    options = []
+    for loader in LOADERS:
+        for index, step in enumerate(cfg[loader].dataset.pipeline):
+            if step['type'] == 'Resize':
+                options.append(f'{loader}.dataset.pipeline.{index}.scale={size}')
+    assert options, 'the config has no Resize step'
+    return options
+
+
 def tiny_mim_args(command: str) -> list[str]:
+    from mmengine.config import Config
+
     args = shlex.split(re.sub(r'epoch_\d+\.pth', 'epoch_1.pth', command))
     args[0] = str(Path(sys.executable).with_name('mim'))
-    config = Path(args[3]).name
-    extra = list(TINY)
-    if 'peopleseg' in args[3] or config.startswith('unet_'):   # people-seg test pipelines resize at index 1
-        extra = [o.replace('val_dataloader.dataset.pipeline.2', 'val_dataloader.dataset.pipeline.1')
-                 .replace('test_dataloader.dataset.pipeline.2', 'test_dataloader.dataset.pipeline.1') for o in extra]
-    if 'rtdetr' in config:
-        prefix = 'model' if config.startswith('rtdetr') else 'model.detector'
-        extra += [f'{prefix}.{option}' for option in DETR]
+    cfg = Config.fromfile(str(ROOT / args[3]))
+    extra = TINY + resize_options(cfg)
+    if cfg.model.type == 'RHISRTDETR':
+        extra += [f'model.{option}' for option in DETR]
+    elif cfg.model.get('detector', {}).get('type') == 'RHISRTDETR':
+        extra += [f'model.detector.{option}' for option in DETR]
     if '--cfg-options' in args:
         return args + extra
     return args + ['--cfg-options', *extra]

@@ -4,7 +4,7 @@ guided-filter refinement, plus parameters, GMACs and CPU latency per image.
 
     python tools/bench_peopleseg.py --data-root ../shared/data/pennfudan --iters 300 --out peopleseg.json
 
-Each encoder trains through its mmengine config (``configs/mmdet/peopleseg/unet_<encoder>_320x180.py``) for the
+Each encoder trains through its mmengine config (``configs/mmdet/peopleseg/``, ``ENCODER_CONFIGS``) for the
 same number of iterations, or loads ``--checkpoint ENCODER=PATH`` (a PeopleSegmentor checkpoint) instead.
 Latency: PyTorch CPU, batch 1 at the config's input size, median of repeats; the guided filter separately.
 """
@@ -19,14 +19,21 @@ import time
 import torch
 
 import rhis_plugin.mmdet  # noqa: F401  (registers the plugin's modules)
-from rhis_plugin.mmdet.short_run import short_run_config
+from rhis_plugin.mmdet.runner import short_run_config
 from rhis_plugin.models import PeopleSegUNet
 from rhis_plugin.postprocess import fast_guided_filter
 from rhis_plugin.utils.benchmark import median_latency, write_json
 from rhis_plugin.utils.complexity import count_macs
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet', 'peopleseg')
-ENCODERS = ['b0', 'b1', 'b7', 'mobilenetv3_large', 'mobilenetv3_small']
+ENCODER_CONFIGS = {   # --encoders name -> config (the Resize steps take --image-size)
+    'b0': 'peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py',
+    'b1': 'peopleseg-unet_b1_1xb4-50e_coco-person-320x180.py',
+    'b7': 'peopleseg-unet_b7_1xb4-50e_coco-person-320x180.py',
+    'mobilenetv3_large': 'peopleseg-unet_mobilenetv3-large_1xb4-50e_coco-person-320x180.py',
+    'mobilenetv3_small': 'peopleseg-unet_mobilenetv3-small_1xb4-50e_coco-person-320x180.py',
+}
+ENCODERS = list(ENCODER_CONFIGS)
 METRICS = ('iou', 'dice', 'precision', 'recall', 'auroc')
 
 
@@ -85,10 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
                      'data_root': args.data_root, 'image_size': list(args.image_size), 'iters': args.iters,
                      'guided': {'radius': radius, 'eps': eps}, 'threads': args.threads, 'encoders': {}}
     for name in args.encoders:
-        config = osp.join(CONFIGS, f'unet_{name}_{args.image_size[0]}x{args.image_size[1]}.py')
-        if not osp.isfile(config):
-            config = osp.join(CONFIGS, f'unet_{name}_320x180.py')
-        cfg = short_run_config(config, osp.join(args.work_dir, name), args.iters, data_root=args.data_root,
+        cfg = short_run_config(osp.join(CONFIGS, ENCODER_CONFIGS[name]), osp.join(args.work_dir, name), args.iters,
+                               data_root=args.data_root,
                                image_size=tuple(args.image_size), batch_size=args.batch_size)
         start = time.perf_counter()
         if name in checkpoints:

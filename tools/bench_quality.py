@@ -31,8 +31,7 @@ from rhis_plugin.data.coco_dataset import CocoPersonDataset
 from rhis_plugin.data.coco_eval import CocoAccumulator
 from rhis_plugin.data.occlusion import others_in_box
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
-from rhis_plugin.mmdet.people_segmentor import load_unet_checkpoint
-from rhis_plugin.models import PeopleSegUNet, build_rhis, load_roi_encoder_weights
+from rhis_plugin.models import PeopleSegUNet, build_rhis, load_peopleseg_weights, load_roi_encoder_weights
 from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.postprocess import PostprocessConfig
 from rhis_plugin.training import TrainConfig, evaluate_peopleseg, evaluate_target_iou, train_peopleseg, train_rhis
@@ -148,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict:
         unet = PeopleSegUNet(encoder, frozen=False)
         start = time.perf_counter()
         if encoder in unet_checkpoints:
-            load_unet_checkpoint(unet, unet_checkpoints[encoder])
+            load_peopleseg_weights(unet, unet_checkpoints[encoder])
         else:
             print(f'== people-seg UNet {encoder}: {args.peopleseg_iters} iterations')
             train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,

@@ -4,7 +4,7 @@ dataset: <out>/images/<split>/, <out>/labels/<split>/ (polygons) and <out>/data.
 import argparse
 import sys
 
-from rhis_plugin.ultralytics.data import coco_to_yolo_seg
+from rhis_plugin.ultralytics import coco_to_yolo_seg
 
 
 def main() -> int:

@@ -19,13 +19,12 @@ def main() -> int:
     parser.add_argument('--out', required=True)
     parser.add_argument('--image-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'))
     parser.add_argument('--dynamic-image', action='store_true', help='dynamic H and W instead of a fixed size')
-    parser.add_argument('--dilation', type=int, default=0, help='bake a dilation of the target class (mask pixels)')
     parser.add_argument('--opset', type=int, default=17)
     args = parser.parse_args()
     try:
         model = load_rhis(args.checkpoint, aux_heads=False) if args.checkpoint else \
             build_rhis(args.preset, aux_heads=False)
-        path = export_onnx(model, args.out, tuple(args.image_size), args.dilation, args.opset, args.dynamic_image)
+        path = export_onnx(model, args.out, tuple(args.image_size), args.opset, args.dynamic_image)
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2

@@ -6,9 +6,9 @@ the same iterations, and prints both students' validation metric.
         --teacher-iters 600 --student-iters 400 --out kd_peopleseg.json
     python tools/kd_ablation.py --stage instance --data-root ../shared/data/pennfudan ...
 
-Stage ``peopleseg``: UNet B7 teacher -> B0 student (configs/mmdet/peopleseg/, configs/mmdet/kd/unet_b7_to_b0.py),
-metric binary IoU (plus Dice, precision, recall, AUROC). Stage ``instance``: RHIS-B7 head -> RHIS-B0 head on GT
-boxes (configs/mmdet/rhis_b7_gtbox.py, rhis_b0_gtbox.py, kd/rhis_b7_to_b0.py), metric COCO mask AP.
+Stage ``peopleseg``: UNet B7 teacher -> B0 student, metric binary IoU (plus Dice, precision, recall, AUROC).
+Stage ``instance``: RHIS-B7 head -> RHIS-B0 head on GT boxes, metric COCO mask AP. The configs of each stage are
+named in ``STAGES`` (configs/mmdet/peopleseg/, rhis/ and kd/).
 ``--data-root`` is a COCO-format folder with train/ and val/ (annotations.json + images/).
 """
 from __future__ import annotations
@@ -19,16 +19,20 @@ import sys
 import time
 
 import rhis_plugin.mmdet  # noqa: F401  (registers the plugin's modules)
-from rhis_plugin.mmdet.short_run import short_run_config, train_and_validate
+from rhis_plugin.mmdet.runner import short_run_config, train_and_validate
 from rhis_plugin.utils.benchmark import write_json
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet')
 STAGES = {
-    'peopleseg': dict(teacher='peopleseg/unet_b7_320x180.py', student='peopleseg/unet_b0_320x180.py',
-                      distill='kd/unet_b7_to_b0.py', teacher_key='model.teacher_checkpoint',
+    'peopleseg': dict(teacher='peopleseg/peopleseg-unet_b7_1xb4-50e_coco-person-320x180.py',
+                      student='peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py',
+                      distill='kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-320x180.py',
+                      teacher_key='model.teacher_checkpoint',
                       metrics=('peopleseg/iou', 'peopleseg/dice', 'peopleseg/precision', 'peopleseg/recall',
                                'peopleseg/auroc'), image_size=(320, 180)),
-    'instance': dict(teacher='rhis_b7_gtbox.py', student='rhis_b0_gtbox.py', distill='kd/rhis_b7_to_b0.py',
+    'instance': dict(teacher='rhis/rhis-b7_gt-boxes_1xb4-36e_coco-person.py',
+                     student='rhis/rhis-b0_gt-boxes_1xb4-36e_coco-person.py',
+                     distill='kd/kd_rhis-b7-to-b0_gt-boxes_1xb4-36e_coco-person.py',
                      teacher_key='model.roi_head.teacher_checkpoint',
                      metrics=('coco/segm_mAP', 'coco/segm_mAP_50', 'coco/segm_mAP_75'), image_size=(640, 640)),
 }

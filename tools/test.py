@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Evaluates a checkpoint with an mmdet config, as mmdet's tools/test.py does (for users without mim).
 
-    python tools/test.py configs/mmdet/rhis_rtdetr.py work_dirs/rhis_rtdetr/epoch_36.pth [--cfg-options ...]
+    python tools/test.py configs/mmdet/rhis/rhis-b0_rtdetr-r18_1xb4-36e_coco-person.py \
+        work_dirs/rhis_rtdetr/epoch_36.pth [--cfg-options ...]
 """
 import argparse
 
 from mmengine.runner import Runner
 
-from rhis_plugin.mmdet.cli_config import load_cli_config, parse_runner_args
+from rhis_plugin.mmdet.runner import load_cli_config, parse_runner_args
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Trains an mmdet config, as mmdet's tools/train.py does (for users without mim).
 
-    python tools/train.py configs/mmdet/rhis_rtdetr.py [--work-dir DIR] [--resume [CKPT]] [--cfg-options k=v ...]
+    python tools/train.py configs/mmdet/rhis/rhis-b0_rtdetr-r18_1xb4-36e_coco-person.py [--work-dir DIR] \
+        [--resume [CKPT]] [--cfg-options k=v ...] [--launcher pytorch]   # under torchrun for several GPUs
 """
 import argparse
 
 from mmengine.runner import Runner
 
-from rhis_plugin.mmdet.cli_config import load_cli_config, parse_runner_args
+from rhis_plugin.mmdet.runner import load_cli_config, parse_runner_args
 
 
 def parse_args() -> argparse.Namespace:

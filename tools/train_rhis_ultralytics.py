@@ -37,8 +37,7 @@ def main() -> int:
 
     from rhis_plugin.models import save_rhis
     from rhis_plugin.training import TrainConfig
-    from rhis_plugin.ultralytics.data import load_person_dataset
-    from rhis_plugin.ultralytics.train import evaluate_mask_ap, train_head_frozen
+    from rhis_plugin.ultralytics import evaluate_mask_ap, load_person_dataset, train_head_frozen
 
     size = (int(cfg['imgsz']), int(cfg['imgsz']))
     try:
@@ -63,7 +62,7 @@ def main() -> int:
 def train_joint(cfg: dict) -> int:
     from ultralytics import YOLO
 
-    from rhis_plugin.ultralytics.joint import rhis_joint_trainer
+    from rhis_plugin.ultralytics import rhis_joint_trainer
 
     model = YOLO(cfg['model'])
     model.train(trainer=rhis_joint_trainer(cfg['preset']), data=cfg['data'], epochs=int(cfg['epochs']),

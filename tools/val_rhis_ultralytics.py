@@ -19,8 +19,7 @@ def main() -> int:
     args = parser.parse_args()
     from ultralytics import RTDETR, YOLO
 
-    from rhis_plugin.ultralytics.data import load_person_dataset
-    from rhis_plugin.ultralytics.train import evaluate_mask_ap
+    from rhis_plugin.ultralytics import evaluate_mask_ap, load_person_dataset
     try:
         dataset = load_person_dataset(args.data, args.split, None)
         detector = (RTDETR if 'rtdetr' in Path(args.model).stem.lower() else YOLO)(args.model)

@@ -17,7 +17,9 @@ def _numpy(x) -> np.ndarray:
 
 
 class BinarySegAccumulator:
-    """Args:
+    """Accumulates binary segmentation statistics over a dataset (IoU, Dice, precision, recall, AUROC).
+
+    Args:
         threshold: probability at or above which a pixel counts as person.
         bins: histogram bins over [0, 1] for AUROC.
     """

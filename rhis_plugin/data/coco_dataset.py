@@ -9,13 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from pycocotools.coco import COCO
 from torch.utils.data import Dataset
 
-from .images import rgb_to_tensor
+from .images import read_rgb_image, rgb_to_tensor
 
-__all__ = ['CocoPersonDataset', 'collate_samples']
+__all__ = ['CocoPersonDataset', 'collate_samples', 'letterbox', 'mask_boxes']
 
 
 class CocoPersonDataset(Dataset):
@@ -57,25 +56,25 @@ class CocoPersonDataset(Dataset):
         image_id = self.image_ids[index]
         info = self.coco.loadImgs(image_id)[0]
         path = self.image_dir / info['file_name']
-        try:
-            pil = Image.open(path).convert('RGB')
-        except (OSError, ValueError) as error:
-            raise ValueError(f'cannot read image {path}: {error}') from error
+        rgb = read_rgb_image(path)
         anns = self.coco.loadAnns(self.coco.getAnnIds(imgIds=image_id, catIds=[self.category_id], iscrowd=False))
         masks = np.stack([self.coco.annToMask(a) for a in anns]) if anns else \
-            np.zeros((0, pil.height, pil.width), np.uint8)
-        image = rgb_to_tensor(np.asarray(pil))
+            np.zeros((0, *rgb.shape[:2]), np.uint8)
+        image = rgb_to_tensor(rgb)
         mask_tensor = torch.from_numpy(masks).bool()
         scale = 1.0
         if self.image_size is not None:
-            image, mask_tensor, scale = _letterbox(image, mask_tensor, self.image_size)
+            image, mask_tensor, scale = letterbox(image, mask_tensor, self.image_size)
         keep = mask_tensor.flatten(1).any(dim=1)
         mask_tensor = mask_tensor[keep]
-        return {'image': image, 'masks': mask_tensor, 'boxes': _mask_boxes(mask_tensor), 'image_id': image_id,
-                'scale': scale, 'orig_size': (pil.height, pil.width)}
+        return {'image': image, 'masks': mask_tensor, 'boxes': mask_boxes(mask_tensor), 'image_id': image_id,
+                'scale': scale, 'orig_size': tuple(rgb.shape[:2])}
 
 
-def _letterbox(image: torch.Tensor, masks: torch.Tensor, size: tuple[int, int]):
+def letterbox(image: torch.Tensor, masks: torch.Tensor,
+              size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Scales image [3, H, W] and masks [M, H, W] to fit ``size`` (h, w), keeping the aspect ratio, and pads
+    bottom-right. Returns the image, the masks and the scale."""
     height, width = image.shape[-2:]
     scale = min(size[0] / height, size[1] / width)
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
@@ -90,11 +89,12 @@ def _letterbox(image: torch.Tensor, masks: torch.Tensor, size: tuple[int, int]):
     return F.pad(image, pad), F.pad(masks, pad), scale
 
 
-def _mask_boxes(masks: torch.Tensor) -> torch.Tensor:
+def mask_boxes(masks: torch.Tensor) -> torch.Tensor:
     """Tight pixel boxes (x1, y1, x2, y2), x2/y2 exclusive, of non-empty masks [M, H, W]."""
     if len(masks) == 0:
         return torch.zeros((0, 4))
     rows, cols = masks.any(dim=2), masks.any(dim=1)
+
     def first_last(flags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         index = torch.arange(flags.shape[1]).expand_as(flags)
         return torch.where(flags, index, flags.shape[1]).amin(1), torch.where(flags, index, -1).amax(1) + 1

@@ -9,7 +9,12 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-__all__ = ['CocoAccumulator']
+# The oracle-box protocol, shared by `rhis demo`, tools/bench_quality.py and mmdet's gt_boxes mode: GT boxes, all of
+# equal box score (exclusive masks resolve overlaps by mask probability), each mask ranked for COCO AP by its mean
+# probability inside the mask (PastedMasks.scores).
+ORACLE_BOX_SCORE = 'mean mask probability'
+
+__all__ = ['ORACLE_BOX_SCORE', 'CocoAccumulator']
 
 
 class CocoAccumulator:

@@ -1,11 +1,18 @@
-"""Deployment: ONNX export with the RHIS contract and an ONNX Runtime backend."""
-from .._optional import require
+"""Deployment: ONNX export with the RHIS contract, an ONNX Runtime backend, detector adapters and the predict loop.
 
-require('onnx', extra='onnx', feature='rhis_plugin.deploy')
-require('onnxruntime', extra='onnx', feature='rhis_plugin.deploy')
+Importing this package needs no onnx: the framework-free helpers (frame reading, overlays, the predict loop with
+a PyTorch checkpoint) work on a core install; ONNX export and inference name the ``onnx`` extra when it is
+missing.
+"""
+from .detectors import (Detections, JsonDetections, MMDetDetector, OnnxDetrDetector, OnnxYoloDetector,
+                        UltralyticsDetector, load_detector)
+from .export import ExportWrapper, export_onnx
+from .export_refiner import FixedGuidedFilter, export_refiner_onnx
+from .onnx_session import default_providers, onnx_session
+from .pipeline import RHISBackend, draw_overlay, iter_frames, run_predict
+from .runtime import OnnxRHIS
 
-from .export import ExportWrapper, export_onnx  # noqa: E402
-from .export_refiner import FixedGuidedFilter, export_refiner_onnx  # noqa: E402
-from .runtime import OnnxRHIS  # noqa: E402
-
-__all__ = ['ExportWrapper', 'export_onnx', 'FixedGuidedFilter', 'export_refiner_onnx', 'OnnxRHIS']
+__all__ = ['Detections', 'JsonDetections', 'MMDetDetector', 'OnnxDetrDetector', 'OnnxYoloDetector',
+           'UltralyticsDetector', 'load_detector', 'ExportWrapper', 'export_onnx', 'FixedGuidedFilter',
+           'export_refiner_onnx', 'default_providers', 'onnx_session', 'RHISBackend', 'draw_overlay', 'iter_frames',
+           'run_predict', 'OnnxRHIS']

@@ -7,10 +7,23 @@
 - :class:`OnnxYoloDetector`: raw Ultralytics YOLO ONNX exports ([1, 4 + classes, anchors], NMS done here);
 - :class:`JsonDetections`: a COCO detections file (``bbox`` xywh, ``score``, ``category_id``), matched to images
   by ``file_name`` or through the ``image_id`` of a COCO annotation file.
+
+Category ids written to COCO results, one rule per detector kind (``Detections.category_ids``):
+
+- COCO-results JSON: the file's own ``category_id`` and ``image_id`` pass through.
+- 80-class COCO models (Ultralytics or mmdet models with COCO's 80 names, DETR exports with 0-based labels, YOLO
+  ONNX exports with 80 classes): labels map through COCO's 80 -> 91 table (person = 1).
+- Single-class models: 1 (person).
+- DETR exports with ``remap_mscoco_category=True`` already emit COCO ids: ``label_space='coco91'`` passes them.
+- Other label sets: ``label + 1``.
+
+Every kind keeps only persons by default: the class named ``person`` (Ultralytics, mmdet), label 0 (DETR and
+YOLO ONNX exports, 0-based COCO labels; label 1 with ``label_space='coco91'``), category 1 (JSON).
 """
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,20 +34,65 @@ import torch.nn.functional as F
 from torchvision.ops import batched_nms
 
 from ..data.images import rgb_to_tensor
+from .._optional import require
+from .onnx_session import onnx_session
 
-__all__ = ['Detections', 'UltralyticsDetector', 'MMDetDetector', 'OnnxDetrDetector', 'OnnxYoloDetector',
+__all__ = ['COCO80_TO_91', 'category_ids', 'label_space_of', 'Detections', 'UltralyticsDetector', 'MMDetDetector',
+           'OnnxDetrDetector', 'OnnxYoloDetector',
            'JsonDetections', 'load_detector']
+
+
+# COCO's 80 contiguous classes -> its 91 category ids (person = 1), as in COCO results files.
+COCO80_TO_91 = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27,
+                         28, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53,
+                         54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80,
+                         81, 82, 84, 85, 86, 87, 88, 89, 90], dtype=np.int64)
+LABEL_SPACES = ('coco80', 'coco91', 'single', 'plus_one')
+
+
+def category_ids(labels: np.ndarray, label_space: str) -> np.ndarray:
+    """COCO category ids of detector labels: ``coco80`` (0-based COCO classes, through COCO's 80 -> 91 table),
+    ``coco91`` (already COCO ids), ``single`` (a one-class person model: 1), ``plus_one`` (label + 1)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if label_space == 'coco80':
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(COCO80_TO_91)):
+            raise ValueError(f'labels {sorted(set(labels.tolist()))} are not 0-based COCO classes (0..79)')
+        return COCO80_TO_91[labels]
+    if label_space == 'coco91':
+        return labels.copy()
+    if label_space == 'single':
+        return np.ones_like(labels)
+    if label_space == 'plus_one':
+        return labels + 1
+    raise ValueError(f'label_space must be one of {LABEL_SPACES}, got {label_space!r}')
+
+
+def label_space_of(names: Sequence[str]) -> str:
+    """The label space of a model from its class names."""
+    if len(names) == 1:
+        return 'single'
+    if len(names) == 80 and str(names[0]).lower() == 'person':
+        return 'coco80'
+    return 'plus_one'
 
 
 @dataclass
 class Detections:
-    """Boxes [N, 4] (x1, y1, x2, y2 pixels of the original image), scores [N], labels [N]."""
+    """Boxes [N, 4] (x1, y1, x2, y2 pixels of the original image), scores [N], labels [N] (the detector's own),
+    ``category_ids`` [N] (COCO category ids for results files; ``None``: ``labels + 1``) and the ``image_id`` of
+    a COCO-results source."""
     boxes: np.ndarray
     scores: np.ndarray
     labels: np.ndarray
+    category_ids: np.ndarray | None = None
+    image_id: int | None = None
 
     def select(self, keep: np.ndarray) -> 'Detections':
-        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep])
+        ids = None if self.category_ids is None else self.category_ids[keep]
+        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep], ids, self.image_id)
+
+    def coco_category_ids(self) -> np.ndarray:
+        return self.labels + 1 if self.category_ids is None else self.category_ids
 
     @staticmethod
     def empty() -> 'Detections':
@@ -51,7 +109,8 @@ def _filter(dets: Detections, conf: float, classes: Sequence[int] | None) -> Det
 class UltralyticsDetector:
     def __init__(self, model: Any, conf: float = 0.25, classes: Sequence[int] | None = None, imgsz: int = 640,
                  device: str | None = None) -> None:
-        from ultralytics import RTDETR, YOLO
+        ultralytics = require('ultralytics', extra='ultralytics', feature='an Ultralytics detector')
+        RTDETR, YOLO = ultralytics.RTDETR, ultralytics.YOLO
         if isinstance(model, (str, Path)):
             model = RTDETR(str(model)) if 'rtdetr' in Path(str(model)).stem.lower() else YOLO(str(model))
         self.model, self.conf, self.imgsz, self.device = model, conf, imgsz, device
@@ -59,19 +118,22 @@ class UltralyticsDetector:
             names = model.names.items()
             classes = [int(i) for i, n in names if str(n).lower() == 'person'] or None
         self.classes = classes
+        self.label_space = label_space_of([model.names[i] for i in sorted(model.names)])
 
     def __call__(self, image: np.ndarray) -> Detections:
         result = self.model.predict(np.ascontiguousarray(image[..., ::-1]), conf=self.conf, classes=self.classes,
                                     imgsz=self.imgsz, device=self.device, verbose=False)[0]
         boxes = result.boxes
-        return Detections(boxes.xyxy.cpu().numpy().astype(np.float32), boxes.conf.cpu().numpy(),
-                          boxes.cls.cpu().numpy().astype(np.int64))
+        labels = boxes.cls.cpu().numpy().astype(np.int64)
+        return Detections(boxes.xyxy.cpu().numpy().astype(np.float32), boxes.conf.cpu().numpy(), labels,
+                          category_ids(labels, self.label_space))
 
 
 class MMDetDetector:
     def __init__(self, config: str | Path, checkpoint: str | Path | None, conf: float = 0.3,
                  classes: Sequence[int] | None = (0,), device: str = 'cpu') -> None:
-        from mmdet.apis import inference_detector, init_detector
+        apis = require('mmdet.apis', extra='mmdet', feature='an mmdet detector')
+        inference_detector, init_detector = apis.inference_detector, apis.init_detector
 
         import rhis_plugin.mmdet  # noqa: F401  (registers RT-DETR, RHIS and the checkpoint loader)
         self._infer = inference_detector
@@ -80,31 +142,36 @@ class MMDetDetector:
         pipeline = self.model.cfg.test_dataloader.dataset.pipeline
         self.model.cfg.test_dataloader.dataset.pipeline = [t for t in pipeline if t['type'] != 'LoadAnnotations']
         self.conf, self.classes = conf, classes
+        names = (self.model.dataset_meta or {}).get('classes') or ('person',)
+        self.label_space = label_space_of(list(names))
 
     def __call__(self, image: np.ndarray) -> Detections:
         pred = self._infer(self.model, np.ascontiguousarray(image[..., ::-1])).pred_instances
-        dets = Detections(pred.bboxes.cpu().numpy().astype(np.float32), pred.scores.cpu().numpy(),
-                          pred.labels.cpu().numpy().astype(np.int64))
+        labels = pred.labels.cpu().numpy().astype(np.int64)
+        dets = Detections(pred.bboxes.cpu().numpy().astype(np.float32), pred.scores.cpu().numpy(), labels,
+                          category_ids(labels, self.label_space))
         return _filter(dets, self.conf, self.classes)
 
 
-def _session(path: str | Path):
-    import onnxruntime as ort
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'detector ONNX file not found: {path}')
-    try:
-        return ort.InferenceSession(str(path), providers=ort.get_available_providers())
-    except Exception as error:   # onnxruntime raises its own exception types
-        raise ValueError(f'{path} is not a loadable ONNX model: {error}') from error
-
-
 class OnnxDetrDetector:
-    """RT-DETR / D-FINE / DEIM ONNX exports. ``classes``: 0-based COCO person is 0."""
+    """RT-DETR / D-FINE / DEIM ONNX exports.
 
-    def __init__(self, path: str | Path, conf: float = 0.5, classes: Sequence[int] | None = (0,),
-                 input_size: tuple[int, int] | None = None) -> None:
-        self.session = _session(path)
+    Args:
+        label_space: ``'coco80'`` (default: 0-based contiguous COCO labels, person = 0, what these repositories
+            export unless ``remap_mscoco_category=True``) or ``'coco91'`` (COCO category ids, person = 1).
+        classes: labels that are people (default: the person label of ``label_space``).
+    """
+
+    def __init__(self, path: str | Path, conf: float = 0.5, classes: Sequence[int] | None = None,
+                 input_size: tuple[int, int] | None = None, label_space: str = 'coco80') -> None:
+        if label_space not in ('coco80', 'coco91'):
+            raise ValueError(f"label_space must be 'coco80' or 'coco91' for DETR exports, got {label_space!r}")
+        if classes is None:
+            classes = (0,) if label_space == 'coco80' else (1,)
+            print(f'rhis: {Path(path).name}: assuming {label_space} labels, person = {classes[0]} (change with '
+                  f"--label-space {'coco91' if label_space == 'coco80' else 'coco80'} or --classes)", file=sys.stderr)
+        self.label_space = label_space
+        self.session = onnx_session(path, what='detector ONNX')
         inputs = {i.name: i for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         if set(inputs) != {'images', 'orig_target_sizes'} or not {'labels', 'boxes', 'scores'} <= set(outputs):
@@ -122,9 +189,11 @@ class OnnxDetrDetector:
         # The boxes come out in the pixel space of orig_target_sizes: give the original size, no un-letterboxing.
         out = dict(zip(self.outputs, self.session.run(None, {
             'images': tensor.numpy(), 'orig_target_sizes': np.array([[width, height]], dtype=np.int64)})))
-        dets = Detections(out['boxes'][0].astype(np.float32), out['scores'][0].astype(np.float32),
-                          out['labels'][0].astype(np.int64))
-        return _filter(dets, self.conf, self.classes)
+        labels = out['labels'][0].astype(np.int64)
+        dets = Detections(out['boxes'][0].astype(np.float32), out['scores'][0].astype(np.float32), labels)
+        dets = _filter(dets, self.conf, self.classes)
+        dets.category_ids = category_ids(dets.labels, self.label_space)
+        return dets
 
 
 class OnnxYoloDetector:
@@ -132,7 +201,7 @@ class OnnxYoloDetector:
 
     def __init__(self, path: str | Path, conf: float = 0.25, iou: float = 0.45,
                  classes: Sequence[int] | None = (0,), input_size: tuple[int, int] | None = None) -> None:
-        self.session = _session(path)
+        self.session = onnx_session(path, what='detector ONNX')
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
             raise ValueError(f'{path} is not a YOLO export: expected one image input [1,3,H,W], got '
@@ -166,14 +235,20 @@ class OnnxYoloDetector:
         boxes = (boxes[kept] - torch.tensor([pad_x, pad_y, pad_x, pad_y])) / scale
         boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)
         boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
-        return Detections(boxes.numpy().astype(np.float32), scores[kept].numpy(), labels[kept].numpy().astype(np.int64))
+        labels = labels[kept].numpy().astype(np.int64)
+        space = {80: 'coco80', 1: 'single'}.get(class_scores.shape[1], 'plus_one')
+        return Detections(boxes.numpy().astype(np.float32), scores[kept].numpy(), labels, category_ids(labels, space))
 
 
 class JsonDetections:
-    """Detections read from a COCO results file; call it with the image path as ``name``."""
+    """Detections read from a COCO results file; call it with the image path as ``name``.
+
+    Category ids and image ids pass through to the results; ``classes`` are COCO category ids (default: person,
+    1; ``None`` keeps every category).
+    """
 
     def __init__(self, path: str | Path, ann_file: str | Path | None = None, conf: float = 0.0,
-                 classes: Sequence[int] | None = None) -> None:
+                 classes: Sequence[int] | None = (1,)) -> None:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f'detections file not found: {path}')
@@ -200,14 +275,16 @@ class JsonDetections:
         if not entries:
             return Detections.empty()
         xywh = np.array([e['bbox'] for e in entries], dtype=np.float32)
+        ids = np.array([e.get('category_id', 1) for e in entries], dtype=np.int64)
+        image_ids = {e['image_id'] for e in entries if 'image_id' in e}
         dets = Detections(np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1),
-                          np.array([e.get('score', 1.0) for e in entries], dtype=np.float32),
-                          np.array([e.get('category_id', 0) for e in entries], dtype=np.int64))
+                          np.array([e.get('score', 1.0) for e in entries], dtype=np.float32), ids, ids,
+                          image_ids.pop() if len(image_ids) == 1 else None)
         return _filter(dets, self.conf, self.classes)
 
 
 def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
-                  classes: Sequence[int] | None = None, device: str = 'cpu'):
+                  classes: Sequence[int] | None = None, device: str = 'cpu', label_space: str = 'coco80'):
     """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR or YOLO format,
     ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file)."""
     path = Path(spec)
@@ -215,13 +292,14 @@ def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
     if suffix in ('.pt', '.yaml', '.yml'):
         return UltralyticsDetector(spec, conf=conf, classes=classes, device=device)
     if suffix == '.onnx':
-        session = _session(path)
+        session = onnx_session(path, what='detector ONNX')
         names = {i.name for i in session.get_inputs()}
-        detector_cls = OnnxDetrDetector if 'orig_target_sizes' in names else OnnxYoloDetector
-        return detector_cls(path, conf=conf, classes=(0,) if classes is None else classes)
+        if 'orig_target_sizes' in names:
+            return OnnxDetrDetector(path, conf=conf, classes=classes, label_space=label_space)
+        return OnnxYoloDetector(path, conf=conf, classes=(0,) if classes is None else classes)
     if suffix == '.py':
         return MMDetDetector(spec, checkpoint, conf=conf, classes=(0,) if classes is None else classes, device=device)
     if suffix == '.json':
-        return JsonDetections(spec, checkpoint, conf=conf, classes=classes)
+        return JsonDetections(spec, checkpoint, conf=conf, classes=(1,) if classes is None else classes)
     raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR or YOLO '
                      'export), .py (mmdet config, with --detector-checkpoint) or .json (COCO detections)')

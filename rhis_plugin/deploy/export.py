@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..models.rhis import RHIS
+from .._optional import require
 from ..version import __version__
 
 __all__ = ['export_onnx', 'ExportWrapper']
@@ -27,37 +28,46 @@ MIN_OPSET = 16
 
 
 class ExportWrapper(nn.Module):
-    """The model as the graph sees it: tuple outputs, optional dilation of the target class baked in.
+    """The model as the graph sees it: tuple outputs (``masks`` logits, ``binary_masks``).
 
-    Dilation takes, for the target-class logit, the maximum over a (2k+1)^2 window: after softmax/argmax the
-    target region grows by k mask pixels (a true morphological dilation, unlike the reference's logit boost).
+    Dilation is not in the graph: it is one operation for every path, a morphological dilation by K image pixels
+    of the pasted binary mask (``PostprocessConfig(dilation=K)``), which the runtime applies after pasting.
     """
 
-    def __init__(self, model: RHIS, dilation: int = 0) -> None:
+    def __init__(self, model: RHIS) -> None:
         super().__init__()
-        if dilation < 0:
-            raise ValueError(f'dilation must be >= 0 mask pixels, got {dilation}')
         self.model = model
-        self.dilation = dilation
 
     def forward(self, images: torch.Tensor, rois: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.model(images, rois)
-        masks = out['masks']
-        if self.dilation:
-            k = self.dilation
-            target = F.max_pool2d(masks[:, 1:2], 2 * k + 1, stride=1, padding=k)
-            masks = torch.cat([masks[:, :1], target, masks[:, 2:]], dim=1)
-        return masks, out['binary_masks']
+        return out['masks'], out['binary_masks']
 
 
-def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] = (480, 640), dilation: int = 0,
-                opset: int = 17, dynamic_image: bool = False, metadata: dict[str, Any] | None = None) -> Path:
+def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] = (480, 640), opset: int = 17,
+                dynamic_image: bool = False, metadata: dict[str, Any] | None = None) -> Path:
     """Exports ``model`` to ``path`` (plus ``<path>.json`` describing it) and checks the graph.
 
-    Returns the path of the ONNX file.
-    """
-    import onnx
+    The graph follows the RHIS contract: ``images`` [B, 3, H, W] RGB in [0, 1] and ``rois`` [N, 5]
+    (batch index, x1, y1, x2, y2 normalised to [0, 1]) -> ``masks`` [N, 3, mh, mw] and ``binary_masks``.
 
+    Args:
+        model: the RHIS model (exported in eval mode).
+        path: where to write the ``.onnx`` file.
+        image_size: (H, W) of the graph's ``images`` input (the example size with ``dynamic_image``).
+        opset: ONNX opset (>= 16, for RoiAlign with aligned coordinates).
+        dynamic_image: let height and width vary.
+        metadata: extra entries for the JSON sidecar.
+
+    Returns:
+        The path of the ONNX file.
+
+    Example:
+        >>> from rhis_plugin.models import build_rhis
+        >>> path = export_onnx(build_rhis(aux_heads=False), 'rhis_b0.onnx', image_size=(128, 128))
+        >>> OnnxRHIS(path).mask_shape
+        [128, 96]
+    """
+    onnx = require('onnx', extra='onnx', feature='ONNX export')
     if opset < MIN_OPSET:
         raise ValueError(f'opset {opset} has no aligned RoiAlign; use opset >= {MIN_OPSET}')
     height, width = int(image_size[0]), int(image_size[1])
@@ -65,7 +75,7 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] = (48
         raise ValueError(f'image_size must be at least 32x32, got {image_size}')
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wrapper = ExportWrapper(model, dilation).eval()
+    wrapper = ExportWrapper(model).eval()
     images = torch.rand(1, 3, height, width)
     rois = torch.tensor([[0.0, 0.1, 0.1, 0.5, 0.9], [0.0, 0.4, 0.2, 0.9, 0.95]])
     dynamic_axes = {'images': {0: 'batch'}, 'rois': {0: 'num_rois'}, 'masks': {0: 'num_rois'},
@@ -87,7 +97,7 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] = (48
         'format': 'rhis-onnx', 'rhis_plugin_version': __version__, 'opset': opset,
         'architecture': cfg.architecture, 'config': cfg.to_dict(),
         'roi_size': list(cfg.roi_size), 'mask_size': list(cfg.mask_size),
-        'image_size': None if dynamic_image else [height, width], 'dilation': dilation,
+        'image_size': None if dynamic_image else [height, width],
         'inputs': {'images': 'float32 [B,3,H,W] RGB in [0,1], no mean/std (ImageNet normalisation is in the graph)',
                    'rois': 'float32 [N,5] (batch_idx, x1, y1, x2, y2) normalised to [0,1] of the image W/H'},
         'outputs': {'masks': 'float32 [N,3,mh,mw] logits: 0 background, 1 target person, 2 other persons',

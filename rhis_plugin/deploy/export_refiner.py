@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import onnx
 import torch
 import torch.nn as nn
 
+from .._optional import require
 from ..models.guided_filter import LearnableGuidedFilter
 from ..postprocess.refine import fast_guided_filter
 
@@ -32,6 +32,7 @@ class FixedGuidedFilter(nn.Module):
 def export_refiner_onnx(refiner: LearnableGuidedFilter | FixedGuidedFilter, path: str | Path,
                         image_size: tuple[int, int] = (180, 320), opset: int = 17) -> Path:
     """Exports ``refiner`` (in eval mode) and checks the graph. ``image_size`` (h, w) is the example size only."""
+    onnx = require('onnx', extra='onnx', feature='ONNX export')
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     refiner = refiner.eval()

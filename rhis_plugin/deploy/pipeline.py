@@ -8,21 +8,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
 
-from ..data.images import rgb_to_tensor
+from ..data.images import read_rgb_image, rgb_to_tensor
+from .._optional import require
 from ..models import load_rhis
-from ..postprocess import PostprocessConfig, union_person_mask
+from ..postprocess import PastedMasks, PostprocessConfig, union_person_mask
 from .runtime import OnnxRHIS
 
-__all__ = ['RHISBackend', 'iter_frames', 'run_predict', 'draw_overlay']
+__all__ = ['RHISBackend', 'iter_frames', 'iter_instance_masks', 'run_predict', 'draw_overlay', 'paint_masks']
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
@@ -41,11 +43,14 @@ class RHISBackend:
             self.onnx, self.model = None, load_rhis(path, map_location=device, aux_heads=False).eval().to(device)
         self.device = device
 
-    def masks(self, image: np.ndarray, boxes: np.ndarray, cfg: PostprocessConfig):
+    def masks(self, image: np.ndarray, boxes: np.ndarray, cfg: PostprocessConfig,
+              scores: np.ndarray | None = None) -> PastedMasks:
+        """Masks for pixel boxes [N, 4] of one RGB image; ``scores`` [N] rank instances for exclusivity."""
         if self.onnx is not None:
-            return self.onnx.predict([image], [boxes], cfg)[0]
+            return self.onnx.predict([image], [boxes], cfg, None if scores is None else [scores])[0]
         tensor = rgb_to_tensor(image)[None].to(self.device)
-        return self.model.predict(tensor, [torch.from_numpy(boxes).float().to(self.device)], cfg)[0]
+        score_tensors = None if scores is None else [torch.as_tensor(np.asarray(scores, np.float32))]
+        return self.model.predict(tensor, [torch.from_numpy(boxes).float().to(self.device)], cfg, score_tensors)[0]
 
     def person_mask(self, image: np.ndarray, threshold: float) -> np.ndarray:
         """Binary mode: the people-seg UNet's person mask at the image size."""
@@ -62,10 +67,12 @@ class RHISBackend:
         return union_person_mask(probs, threshold, (height, width))[0].numpy()
 
 
-def iter_frames(source: str | Path) -> Iterator[tuple[str, np.ndarray]]:
+def iter_frames(source: str | Path,
+                on_error: Callable[[Path, Exception], None] | None = None) -> Iterator[tuple[str, np.ndarray]]:
     """(name, RGB uint8 image) for an image, every image of a folder (sorted), or every frame of a video.
 
-    Images are named by their file name, video frames ``<video stem>_<frame index>``.
+    Images are named by their file name, video frames ``<video stem>_<frame index>``. An unreadable image raises
+    ``ValueError``, or, with ``on_error``, is reported to it and skipped.
     """
     source = Path(source)
     if not source.exists():
@@ -81,14 +88,17 @@ def iter_frames(source: str | Path) -> Iterator[tuple[str, np.ndarray]]:
         files = [source]
     for path in files:
         try:
-            with Image.open(path) as image:
-                yield path.name, np.asarray(image.convert('RGB'))
-        except (OSError, ValueError) as error:
-            raise ValueError(f'cannot read image {path}: {error}') from error
+            image = read_rgb_image(path)
+        except ValueError as error:
+            if on_error is None:
+                raise
+            on_error(path, error)
+            continue
+        yield path.name, image
 
 
 def _video_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
-    import cv2
+    cv2 = require('cv2', extra='video', feature='reading videos')
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise ValueError(f'cannot open video {path}')
@@ -106,12 +116,21 @@ def _video_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
         raise ValueError(f'video {path} has no frames')
 
 
-def draw_overlay(image: np.ndarray, masks: np.ndarray, boxes: np.ndarray, alpha: float = 0.5) -> Image.Image:
-    """Colour each mask over the image and outline its box."""
-    canvas = image.astype(np.float32).copy()
-    for index, mask in enumerate(masks):
-        colour = PALETTE[index % len(PALETTE)]
-        canvas[mask] = (1 - alpha) * canvas[mask] + alpha * colour
+def paint_masks(canvas: np.ndarray, masks: np.ndarray, indices: Sequence[int] | None = None,
+                alpha: float = 0.5) -> np.ndarray:
+    """Blends each mask's palette colour (by its instance index) into a float32 RGB canvas, in place."""
+    indices = range(len(masks)) if indices is None else indices
+    for index, mask in zip(indices, masks):
+        canvas[mask] = (1 - alpha) * canvas[mask] + alpha * PALETTE[index % len(PALETTE)]
+    return canvas
+
+
+def draw_overlay(image: np.ndarray, masks: np.ndarray, boxes: np.ndarray, alpha: float = 0.5,
+                 canvas: np.ndarray | None = None) -> Image.Image:
+    """Colour each mask over the image and outline its box (``canvas``: masks already painted by
+    :func:`paint_masks`, then ``masks`` may be empty)."""
+    if canvas is None:
+        canvas = paint_masks(image.astype(np.float32), masks, alpha=alpha)
     overlay = Image.fromarray(canvas.clip(0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(overlay)
     for index, box in enumerate(boxes):
@@ -119,10 +138,38 @@ def draw_overlay(image: np.ndarray, masks: np.ndarray, boxes: np.ndarray, alpha:
     return overlay
 
 
+def iter_instance_masks(backend: 'RHISBackend', image: np.ndarray, dets: Any, postprocess: PostprocessConfig,
+                        chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(instance indices, bool masks [n, H, W]) for the detections of one image, ``chunk`` boxes at a time in
+    descending score order, so that memory stays bounded however many boxes there are.
+
+    Exclusivity holds across chunks: a later (lower-score) chunk gets only the pixels no earlier one owns, as
+    within a chunk. Equal scores split across two chunks go to the earlier one.
+    """
+    order = np.argsort(-np.asarray(dets.scores, np.float64), kind='stable')
+    owned = np.zeros(image.shape[:2], bool) if postprocess.exclusive else None
+    for start in range(0, len(order), chunk):
+        indices = order[start:start + chunk]
+        masks = backend.masks(image, dets.boxes[indices], postprocess, dets.scores[indices]).masks.cpu().numpy()
+        if owned is not None:
+            masks &= ~owned
+            owned |= masks.any(axis=0)
+        yield indices, masks
+
+
 def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str | Path, out_dir: str | Path,
                 postprocess: PostprocessConfig = PostprocessConfig(), binary: bool = False,
-                progress: bool = True) -> dict[str, Any]:
-    """Runs the pipeline and writes ``overlays/``, ``masks/`` and ``results.json`` into ``out_dir``."""
+                progress: bool = True, strict: bool = False, chunk: int = 64) -> dict[str, Any]:
+    """Runs the pipeline and writes ``overlays/``, ``masks/`` and ``results.json`` into ``out_dir``.
+
+    Unreadable images are reported on stderr and skipped (``strict``: the first one stops the run with
+    ``ValueError`` and nothing is written). Boxes go through RHIS ``chunk`` at a time (:func:`iter_instance_masks`),
+    so memory does not grow with the number of people in a frame.
+
+    Returns:
+        Counts: ``frames``, ``instances``, ``frames_without_detections``, ``skipped`` (the unreadable files), and
+        ``out_dir``.
+    """
     from tqdm import tqdm
 
     from .detectors import JsonDetections
@@ -133,8 +180,14 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
     try:
         (staging / 'overlays').mkdir()
         (staging / 'masks').mkdir()
-        results, frames, people, empty = [], 0, 0, 0
-        for name, image in tqdm(iter_frames(source), desc='rhis predict', unit='img', disable=not progress):
+        results, frames, people, empty, skipped = [], 0, 0, 0, []
+
+        def skip(path: Path, error: Exception) -> None:
+            skipped.append(str(path))
+            print(f'rhis: skipped {path}: {error}', file=sys.stderr)
+
+        frames_iter = iter_frames(source, on_error=None if strict else skip)
+        for name, image in tqdm(frames_iter, desc='rhis predict', unit='img', disable=not progress):
             frames += 1
             stem = Path(name).stem
             dets = detector(image, name) if isinstance(detector, JsonDetections) else detector(image)
@@ -143,22 +196,28 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
             if binary:
                 person = backend.person_mask(image, postprocess.threshold)
                 masks = person[None] if person.any() else np.zeros((0, *image.shape[:2]), bool)
-                boxes = np.zeros((len(masks), 4), np.float32)
+                chunks, boxes = [(np.arange(len(masks)), masks)], np.zeros((len(masks), 4), np.float32)
             else:
-                masks = backend.masks(image, dets.boxes, postprocess).masks.cpu().numpy()
-                boxes = dets.boxes
-            draw_overlay(image, masks, boxes).save(staging / 'overlays' / f'{stem}.jpg', quality=92)
-            for index, mask in enumerate(masks):
-                Image.fromarray(mask.astype(np.uint8) * 255).save(staging / 'masks' / f'{stem}_{index:03d}.png')
-            if not binary:
-                for box, score, label, mask in zip(dets.boxes, dets.scores, dets.labels, masks):
+                chunks, boxes = iter_instance_masks(backend, image, dets, postprocess, chunk), dets.boxes
+            canvas, image_results = image.astype(np.float32), []
+            image_id = frames if dets.image_id is None else dets.image_id
+            categories = None if binary else dets.coco_category_ids()
+            for indices, masks in chunks:
+                paint_masks(canvas, masks, indices)
+                for index, mask in zip(indices, masks):
+                    Image.fromarray(mask.astype(np.uint8) * 255).save(staging / 'masks' / f'{stem}_{index:03d}.png')
+                    if binary:
+                        continue
                     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
                     rle['counts'] = rle['counts'].decode('ascii')
-                    x1, y1, x2, y2 = (float(v) for v in box)
-                    results.append({'file_name': name, 'image_id': frames, 'category_id': int(label) + 1,
-                                    'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(score),
-                                    'segmentation': rle})
-            people += len(masks)
+                    x1, y1, x2, y2 = (float(v) for v in boxes[index])
+                    image_results.append((int(index), {
+                        'file_name': name, 'image_id': int(image_id), 'category_id': int(categories[index]),
+                        'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(dets.scores[index]), 'segmentation': rle}))
+                people += len(masks)
+            draw_overlay(image, np.zeros((0, *image.shape[:2]), bool), boxes, canvas=canvas).save(
+                staging / 'overlays' / f'{stem}.jpg', quality=92)
+            results += [entry for _, entry in sorted(image_results, key=lambda item: item[0])]
         (staging / 'results.json').write_text(json.dumps(results))
         for item in staging.iterdir():
             target = out_dir / item.name
@@ -168,4 +227,5 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
                 os.replace(item, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {'frames': frames, 'instances': people, 'frames_without_detections': empty, 'out_dir': str(out_dir)}
+    return {'frames': frames, 'instances': people, 'frames_without_detections': empty, 'skipped': skipped,
+            'out_dir': str(out_dir)}

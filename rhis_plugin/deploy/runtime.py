@@ -9,17 +9,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..postprocess import PastedMasks, PostprocessConfig, paste_masks
+from ..postprocess import PastedMasks, PostprocessConfig, paste_batch
 from ..data.images import rgb_to_tensor
+from .onnx_session import onnx_session
 
 __all__ = ['OnnxRHIS']
-
-
-def _default_providers() -> list[str]:
-    import onnxruntime as ort
-    available = ort.get_available_providers()
-    preferred = ['TensorrtExecutionProvider', 'CUDAExecutionProvider', 'CPUExecutionProvider']
-    return [p for p in preferred if p in available] or available
 
 
 class OnnxRHIS:
@@ -30,21 +24,20 @@ class OnnxRHIS:
         providers: onnxruntime execution providers (default: TensorRT, CUDA, then CPU, whichever exist).
         roi_chunk: ROIs per run, to bound memory with many people.
         num_threads: intra-op threads for the CPU provider (``None``: onnxruntime's default).
+
+    Example:
+        >>> import numpy as np
+        >>> rhis = OnnxRHIS('rhis_b0.onnx')
+        >>> image = np.zeros((240, 320, 3), np.uint8)
+        >>> pasted = rhis.predict([image], [np.array([[10, 20, 110, 220]], np.float32)])[0]
+        >>> pasted.masks.shape
+        torch.Size([1, 240, 320])
     """
 
     def __init__(self, path: str | Path, providers: Sequence[str] | None = None, roi_chunk: int = 64,
                  num_threads: int | None = None) -> None:
-        import onnxruntime as ort
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f'ONNX file not found: {path}')
-        options = ort.SessionOptions()
-        if num_threads:
-            options.intra_op_num_threads = num_threads
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=list(providers or _default_providers()))
-        except Exception as error:   # onnxruntime raises its own exception types
-            raise ValueError(f'{path} is not a loadable ONNX model: {error}') from error
+        self.session = onnx_session(path, providers, num_threads)
         inputs = {i.name: i for i in self.session.get_inputs()}
         outputs = [o.name for o in self.session.get_outputs()]
         if set(inputs) != {'images', 'rois'} or 'masks' not in outputs:
@@ -60,7 +53,11 @@ class OnnxRHIS:
         self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
 
     def run(self, images: np.ndarray, rois: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw outputs for images [B,3,H,W] in [0,1] at the graph's size and normalised rois [N,5]."""
+        """Raw outputs for images [B,3,H,W] in [0,1] at the graph's size and normalised rois [N,5].
+
+        Returns:
+            ``masks`` [N, 3, mh, mw] logits, and ``binary_masks`` when the graph has that output.
+        """
         images = np.ascontiguousarray(images, dtype=np.float32)
         rois = np.ascontiguousarray(rois, dtype=np.float32).reshape(-1, 5)
         if images.ndim != 4 or images.shape[1] != 3:
@@ -80,16 +77,23 @@ class OnnxRHIS:
         return result
 
     def predict(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
-                postprocess: PostprocessConfig = PostprocessConfig()) -> list[PastedMasks]:
+                postprocess: PostprocessConfig = PostprocessConfig(),
+                scores: Sequence[np.ndarray] | None = None) -> list[PastedMasks]:
         """Image-space masks for RGB uint8 images (H, W, 3) of any size and pixel boxes [Ni, 4] per image.
 
         Images are resized to the graph's input size (if fixed) one at a time; masks are pasted back at each
-        image's own size, exactly as the PyTorch path does.
+        image's own size, exactly as the PyTorch path does. ``scores`` (one [Ni] array per image) rank
+        instances for exclusive masks, as in :meth:`rhis_plugin.models.RHIS.predict`.
+
+        Returns:
+            One :class:`~rhis_plugin.postprocess.PastedMasks` per image (bool masks [Ni, H, W] in box order).
         """
         if len(images) != len(boxes):
             raise ValueError(f'got {len(boxes)} box arrays for {len(images)} images')
+        if scores is not None and len(scores) != len(boxes):
+            raise ValueError(f'got {len(scores)} score arrays for {len(boxes)} box arrays')
         results = []
-        for image, image_boxes in zip(images, boxes):
+        for index, (image, image_boxes) in enumerate(zip(images, boxes)):
             image = np.asarray(image)
             if image.ndim != 3 or image.shape[2] != 3:
                 raise ValueError(f'images must be RGB arrays (H, W, 3), got shape {image.shape}')
@@ -106,6 +110,6 @@ class OnnxRHIS:
             logits = torch.from_numpy(self.run(model_input.numpy(), rois.numpy())['masks'])
             probs = torch.softmax(logits, dim=1)[:, 1]
             pixel_boxes = normalised * torch.tensor([width, height, width, height])
-            guide = tensor[0] if postprocess.smoothing == 'guided' else None
-            results.append(paste_masks(probs, pixel_boxes, (height, width), postprocess, guide))
+            image_scores = None if scores is None else [torch.as_tensor(np.asarray(scores[index], np.float32))]
+            results += paste_batch(probs, [pixel_boxes], [(height, width)], postprocess, [tensor[0]], image_scores)
         return results

@@ -126,6 +126,6 @@ class PeopleSegLoss(nn.Module):
                                                                                           **extra)
         if self.boundary_weight > 0:
             if signed_distance is None:
-                raise ValueError('the boundary term needs signed distance maps (PersonSegTargets in the pipeline)')
+                raise ValueError('the boundary term needs signed distance maps (PeopleSegTargets in the pipeline)')
             losses['loss_boundary'] = self.boundary_weight * boundary_loss(logits, signed_distance, valid)
         return losses

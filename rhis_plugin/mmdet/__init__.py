@@ -1,11 +1,15 @@
-"""mmdet integration. Importing this package registers rhis_plugin's components into mmdet's registries:
+"""mmdet integration. Importing this package registers rhis_plugin's components into mmdet's registries, laid
+out as mmdet lays out its own:
 
-- instance head: ``RHISDetector``, ``RHISRoIHead``, ``RHISDistillRoIHead``, ``RHISTwoStageDetector`` +
-  ``RHISMaskRoIHead`` (RHIS as the mask branch of a Faster R-CNN style detector);
-- detectors: ``RTDETR``, ``HybridEncoder``, ``RTDETRVarifocalLoss``;
-- people-seg stage: ``PeopleSegmentor``, ``PeopleSegDistiller``, ``PersonSegTargets``, ``PackPeopleSegInputs``,
-  ``BinarySegMetric``;
-- training hooks: ``DistillationScheduleHook``, ``BoundaryLossHook``, ``ProgressiveUnfreezeHook``.
+- ``models.detectors``: ``RHISDetector`` (any mmdet detector + the RHIS head: joint, frozen detector or GT boxes),
+  ``RHISTwoStageDetector`` (RHIS as a two-stage detector's mask branch), ``RHISRTDETR``;
+- ``models.roi_heads``: ``RHISRoIHead``, ``RHISDistillRoIHead``, ``RHISMaskRoIHead``;
+- ``models.necks`` / ``models.losses``: ``RHISHybridEncoder``, ``RHISVarifocalLoss`` (RT-DETR's parts);
+- ``models.segmentors``: the people-seg stage, ``PeopleSegmentor`` and ``PeopleSegDistiller``;
+- ``datasets.transforms``: ``PeopleSegTargets``, ``PackPeopleSegInputs``, ``MarkAnnotated``;
+- ``evaluation.metrics``: ``BinarySegMetric``;
+- ``engine.hooks``: ``DistillationScheduleHook``, ``BoundaryLossHook``, ``ProgressiveUnfreezeHook``;
+- ``runner``: checkpoint loading, command-line configs and short runs (not registered; used by the tools).
 
 Configs import it with ``custom_imports = dict(imports=['rhis_plugin.mmdet'], allow_failed_imports=False)``.
 """
@@ -14,26 +18,17 @@ from .._optional import require
 require('mmdet', extra='mmdet', feature='rhis_plugin.mmdet')
 require('mmcv.ops', extra='mmdet', feature='rhis_plugin.mmdet (compiled mmcv ops)')
 
-from .binary_seg_metric import BinarySegMetric  # noqa: E402
-from .boundary_loss_hook import BoundaryLossHook  # noqa: E402
-from .checkpoint import register_checkpoint_loader  # noqa: E402
-from .distillation_schedule_hook import DistillationScheduleHook  # noqa: E402
-from .hybrid_encoder import HybridEncoder  # noqa: E402
-from .pack_people_seg_inputs import PackPeopleSegInputs  # noqa: E402
-from .people_seg_distiller import PeopleSegDistiller  # noqa: E402
-from .people_segmentor import PeopleSegmentor  # noqa: E402
-from .person_seg_targets import PersonSegTargets  # noqa: E402
-from .progressive_unfreeze_hook import ProgressiveUnfreezeHook  # noqa: E402
-from .rhis_detector import RHISDetector  # noqa: E402
-from .rhis_distill_roi_head import RHISDistillRoIHead  # noqa: E402
-from .rhis_roi_head import RHISRoIHead  # noqa: E402
-from .rhis_two_stage import RHISMaskRoIHead, RHISTwoStageDetector  # noqa: E402
-from .rtdetr import RTDETR  # noqa: E402
-from .varifocal_loss import RTDETRVarifocalLoss  # noqa: E402
+from .datasets import MarkAnnotated, PackPeopleSegInputs, PeopleSegTargets  # noqa: E402
+from .engine import BoundaryLossHook, DistillationScheduleHook, ProgressiveUnfreezeHook  # noqa: E402
+from .evaluation import BinarySegMetric  # noqa: E402
+from .models import (PeopleSegDistiller, PeopleSegmentor, RHISDetector, RHISDistillRoIHead,  # noqa: E402
+                     RHISHybridEncoder, RHISMaskRoIHead, RHISRoIHead, RHISRTDETR, RHISTwoStageDetector,
+                     RHISVarifocalLoss)
+from .runner import register_checkpoint_loader  # noqa: E402
 
 register_checkpoint_loader()
 
-__all__ = ['BinarySegMetric', 'BoundaryLossHook', 'register_checkpoint_loader', 'DistillationScheduleHook',
-           'HybridEncoder', 'PackPeopleSegInputs', 'PeopleSegDistiller', 'PeopleSegmentor', 'PersonSegTargets',
-           'ProgressiveUnfreezeHook', 'RHISDetector', 'RHISDistillRoIHead', 'RHISRoIHead', 'RHISMaskRoIHead',
-           'RHISTwoStageDetector', 'RTDETR', 'RTDETRVarifocalLoss']
+__all__ = ['MarkAnnotated', 'PackPeopleSegInputs', 'PeopleSegTargets', 'BoundaryLossHook', 'DistillationScheduleHook',
+           'ProgressiveUnfreezeHook', 'BinarySegMetric', 'PeopleSegDistiller', 'PeopleSegmentor', 'RHISDetector',
+           'RHISDistillRoIHead', 'RHISHybridEncoder', 'RHISMaskRoIHead', 'RHISRoIHead', 'RHISRTDETR',
+           'RHISTwoStageDetector', 'RHISVarifocalLoss', 'register_checkpoint_loader']

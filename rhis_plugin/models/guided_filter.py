@@ -21,7 +21,9 @@ _LUMA = (0.299, 0.587, 0.114)
 
 
 class LearnableGuidedFilter(nn.Module):
-    """Args:
+    """A guided filter whose guidance, regularisation and radius are learned.
+
+    Args:
         radii: candidate window radii (pixels at full resolution), mixed by learned weights.
         eps: initial regularisation (guide values are in about [0, 1]).
         guide_channels: hidden width of the guidance network (1x1 convs on RGB).

@@ -14,6 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .rois import image_size_of
+
 __all__ = ['PeopleSegUNet', 'PEOPLESEG_ENCODERS', 'IMAGENET_MEAN', 'IMAGENET_STD']
 
 # Short names for the encoders this project builds and tests; any other smp encoder name works too.
@@ -71,11 +73,10 @@ class PeopleSegUNet(smp.Unet):
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns person logits [B, 1, H, W] and the last decoder feature map [B, C, H, W]."""
-        height, width = images.shape[-2:]
+        height, width = image_size_of(images)
         x = (images - self.mean) / self.std
-        pad_h, pad_w = (-height) % 32, (-width) % 32
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
+        # Always padded (by 0 when the size is a multiple of 32), so an exported graph pads at any input size.
+        x = F.pad(x, (0, (32 - width % 32) % 32, 0, (32 - height % 32) % 32), mode='replicate')
         features = self.decoder(self.encoder(x))
         logits = self.segmentation_head(features)
         return logits[..., :height, :width], features[..., :height, :width]

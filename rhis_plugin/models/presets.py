@@ -64,5 +64,21 @@ def build_from_config(cfg: RHISConfig) -> RHIS:
 
 
 def build_rhis(preset: str = 'rhis_b0_64x48', **overrides: Any) -> RHIS:
-    """Builds a preset, e.g. ``build_rhis('rhis_b1_80x60', freeze_unet=False)``."""
+    """Builds an RHIS model from a preset, with random weights (load weights with :func:`load_rhis` & co.).
+
+    Args:
+        preset: a name from :func:`list_presets`, ``<family>_<encoder>_<roi height>x<roi width>``.
+        **overrides: :class:`RHISConfig` fields to change (e.g. ``freeze_unet=False``, ``aux_heads=False``).
+
+    Returns:
+        The :class:`RHIS` model, in training mode.
+
+    Raises:
+        ValueError: an unknown preset (the message lists them) or option.
+
+    Example:
+        >>> model = build_rhis('rhis_b0_64x48', aux_heads=False)
+        >>> model.mask_size
+        (128, 96)
+    """
     return build_from_config(preset_config(preset, **overrides))

@@ -5,18 +5,21 @@ Files load with ``torch.load(weights_only=True)``; nothing downloads unless a fu
 """
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn as nn
 
+from ..utils.checkpoint import load_checkpoint_file
 from .peopleseg_unet import PeopleSegUNet
 from .presets import build_from_config
 from .rhis import RHIS, RHISConfig
 from .roi_encoder import RoIEncoder
 
-__all__ = ['read_state_dict', 'load_peopleseg_state', 'load_peopleseg_weights', 'load_roi_encoder_weights', 'save_rhis', 'load_rhis']
+__all__ = ['read_state_dict', 'load_peopleseg_state', 'load_peopleseg_weights', 'load_roi_encoder_weights', 'save_rhis',
+           'load_rhis']
 
 _CONTAINER_KEYS = ('state_dict', 'model_state_dict', 'model')
 
@@ -26,7 +29,7 @@ def read_state_dict(path: str | Path, strip_prefixes: tuple[str, ...] = ('module
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'weights file not found: {path}')
-    payload = torch.load(path, map_location='cpu', weights_only=True)
+    payload = load_checkpoint_file(path, map_location='cpu')
     for key in _CONTAINER_KEYS:
         if isinstance(payload, dict) and isinstance(payload.get(key), dict):
             payload = payload[key]
@@ -58,9 +61,9 @@ def load_peopleseg_state(unet: PeopleSegUNet, state: dict[str, torch.Tensor], so
 
 
 def load_peopleseg_weights(unet: PeopleSegUNet, path: str | Path) -> None:
-    """Loads people-seg UNet weights from a file: an smp ``Unet`` checkpoint (e.g. the reference's
-    ``best_model_b0_*.pth``) or a state dict with ``unet.`` keys. mmengine training checkpoints go through
-    ``rhis_plugin.mmdet.people_segmentor.load_unet_checkpoint``."""
+    """Loads people-seg UNet weights from a local file: an smp ``Unet`` checkpoint (e.g. the reference's
+    ``best_model_b0_*.pth``), a state dict with ``unet.`` keys, or an mmengine training checkpoint of a
+    ``PeopleSegmentor``. (``rhis_plugin.mmdet.runner.load_peopleseg_checkpoint`` also takes URLs.)"""
     state = read_state_dict(path, strip_prefixes=('module.', 'model.', 'pretrained_unet.'))
     load_peopleseg_state(unet, state, str(path))
 
@@ -101,7 +104,12 @@ def load_rhis(path: str | Path, map_location: str | torch.device = 'cpu', **over
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'RHIS checkpoint not found: {path}')
-    payload = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        raise ValueError(f'{path} is not an RHIS checkpoint: expected a .pth file written by save_rhis (or an RHIS '
+                         f'.onnx file where ONNX is accepted); torch could not read it ({type(error).__name__})') \
+            from error
     if not isinstance(payload, dict) or 'rhis_config' not in payload:
         raise ValueError(f'{path} is not an RHIS checkpoint (no rhis_config); was it written by save_rhis?')
     model = build_from_config(RHISConfig(**{**payload['rhis_config'], **overrides}))

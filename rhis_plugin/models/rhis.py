@@ -19,11 +19,11 @@ import torch
 import torch.nn as nn
 from torchvision.ops import roi_align
 
-from ..postprocess.paste import PastedMasks, PostprocessConfig, paste_masks
+from ..postprocess.paste import PastedMasks, PostprocessConfig, paste_batch
 from .hierarchical_head import HierarchicalMaskHead
 from .peopleseg_unet import PeopleSegUNet
 from .roi_encoder import RoIEncoder
-from .rois import boxes_to_rois, check_images, check_rois, clip_rois, rois_to_pixels
+from .rois import boxes_to_rois, check_images, check_rois, clip_rois, image_size_of, rois_to_pixels
 
 __all__ = ['RHISConfig', 'RHIS']
 
@@ -110,7 +110,7 @@ class RHIS(nn.Module):
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
             check_images(images)
             check_rois(rois, images.shape[0])
-        height, width = images.shape[-2:]
+        height, width = image_size_of(images)
         person_logits, unet_features = self.peopleseg(images)
         out = {'binary_masks': torch.sigmoid(person_logits)}
         if rois.shape[0] == 0 and not torch.jit.is_tracing():
@@ -139,14 +139,22 @@ class RHIS(nn.Module):
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, boxes: Sequence[torch.Tensor],
-                postprocess: PostprocessConfig = PostprocessConfig()) -> list[PastedMasks]:
+                postprocess: PostprocessConfig = PostprocessConfig(),
+                scores: Sequence[torch.Tensor] | None = None) -> list[PastedMasks]:
         """Image-space masks for absolute pixel boxes, one [Ni, 4] (x1, y1, x2, y2) tensor per image.
 
-        Returns one :class:`PastedMasks` per image (bool masks [Ni, H, W] in box order, mask scores [Ni]).
+        ``scores`` (one [Ni] tensor per image, like ``boxes``) are the detection scores: with exclusive masks a
+        pixel goes to the highest-scoring instance that claims it, so a low-score duplicate never takes pixels
+        from a confident detection. Without them, the mask probability decides.
+
+        Returns:
+            One :class:`PastedMasks` per image (bool masks [Ni, H, W] in box order, mask scores [Ni]).
         """
         check_images(images)
         if len(boxes) != images.shape[0]:
             raise ValueError(f'got {len(boxes)} box tensors for {images.shape[0]} images')
+        if scores is not None and len(scores) != len(boxes):
+            raise ValueError(f'got {len(scores)} score tensors for {len(boxes)} box tensors')
         height, width = images.shape[-2:]
         rois = clip_rois(boxes_to_rois(boxes, height, width).to(images.device))  # pasted where it was cropped
         was_training = self.training
@@ -155,10 +163,6 @@ class RHIS(nn.Module):
             target_probs = torch.softmax(self(images, rois)['masks'], dim=1)[:, 1]
         finally:
             self.train(was_training)
-        results, start = [], 0
-        for index, image_boxes in enumerate(boxes):
-            count = len(image_boxes)
-            results.append(paste_masks(target_probs[start:start + count], rois_to_pixels(
-                rois[start:start + count], height, width)[:, 1:], (height, width), postprocess, images[index]))
-            start += count
-        return results
+        pixel_boxes = rois_to_pixels(rois, height, width)[:, 1:].split([len(b) for b in boxes])
+        return paste_batch(target_probs, pixel_boxes, [(height, width)] * len(boxes), postprocess, images,
+                           None if scores is None else [torch.as_tensor(s, device=images.device) for s in scores])

@@ -10,7 +10,18 @@ from typing import Sequence
 
 import torch
 
-__all__ = ['check_images', 'check_rois', 'clip_rois', 'rois_to_pixels', 'boxes_to_rois']
+__all__ = ['check_images', 'check_rois', 'clip_rois', 'image_size_of', 'rois_to_pixels', 'boxes_to_rois']
+
+Size = int | torch.Tensor
+
+
+def image_size_of(images: torch.Tensor) -> tuple[Size, Size]:
+    """(H, W) of [..., H, W]: Python ints, or 0-dim tensors while tracing for ONNX export, so that the exported
+    graph computes them from its input (a traced Python int would be baked in as the export size)."""
+    if torch.jit.is_tracing():
+        shape = torch._shape_as_tensor(images)
+        return shape[-2], shape[-1]
+    return int(images.shape[-2]), int(images.shape[-1])
 
 
 def check_images(images: object) -> None:
@@ -57,10 +68,14 @@ def clip_rois(rois: torch.Tensor) -> torch.Tensor:
     return torch.cat([rois[:, :1], rois[:, 1:].clamp(0.0, 1.0)], dim=1)
 
 
-def rois_to_pixels(rois: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Normalised rois -> rois in pixel coordinates (the form ``torchvision.ops.roi_align`` takes)."""
-    scale = rois.new_tensor([1.0, width, height, width, height])
-    return rois * scale
+def rois_to_pixels(rois: torch.Tensor, height: Size, width: Size) -> torch.Tensor:
+    """Normalised rois -> rois in pixel coordinates (the form ``torchvision.ops.roi_align`` takes). ``height`` and
+    ``width`` may be tensors (see :func:`image_size_of`)."""
+    if isinstance(height, torch.Tensor) or isinstance(width, torch.Tensor):
+        h = torch.as_tensor(height).to(rois.dtype)
+        w = torch.as_tensor(width).to(rois.dtype)
+        return rois * torch.stack([torch.ones_like(h), w, h, w, h])
+    return rois * rois.new_tensor([1.0, width, height, width, height])
 
 
 def boxes_to_rois(boxes: Sequence[torch.Tensor], height: int, width: int) -> torch.Tensor:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
 from .refine import dilate, gaussian_smooth, guided_filter
 
-__all__ = ['PostprocessConfig', 'PastedMasks', 'paste_masks', 'union_person_mask']
+__all__ = ['PostprocessConfig', 'PastedMasks', 'paste_masks', 'paste_batch', 'union_person_mask']
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ class PostprocessConfig:
             ``'gaussian'`` (blur of the probability before thresholding: rounds jagged edges).
         smooth_radius: guided-filter radius, or Gaussian sigma, in image pixels.
         smooth_eps: guided-filter regularisation for images in [0, 1].
-        exclusive: each pixel goes to at most one instance, the one with the highest probability there.
+        exclusive: each pixel goes to at most one instance: the one with the highest detection score (pasted
+            first; later instances get only unowned pixels), and among equal scores the one with the highest
+            probability there.
     """
     threshold: float = 0.5
     dilation: int = 0
@@ -60,12 +63,17 @@ def _window(lo: float, hi: float, margin: int, size: int) -> tuple[int, int]:
 
 
 def paste_masks(probs: torch.Tensor, boxes: torch.Tensor, image_size: tuple[int, int],
-                cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None) -> PastedMasks:
+                cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None,
+                scores: torch.Tensor | None = None) -> PastedMasks:
     """Pastes target probabilities [N, mh, mw] of boxes [N, 4] (x1, y1, x2, y2 pixels) into an H x W image.
 
     Boxes may reach outside the image (the outside part is dropped) and may be smaller than a pixel (then
     the mask is empty unless the box holds a pixel centre). ``image`` [3, H, W] in [0, 1] is the guide of
-    ``smoothing='guided'``.
+    ``smoothing='guided'``. ``scores`` [N] are the detection scores that rank instances for exclusivity
+    (``None``: all equal, so the mask probability decides each contested pixel).
+
+    Returns:
+        Bool masks [N, H, W] in box order and their mean probabilities.
     """
     height, width = int(image_size[0]), int(image_size[1])
     if probs.ndim != 3 or boxes.ndim != 2 or boxes.shape[-1] != 4 or len(probs) != len(boxes):
@@ -73,13 +81,16 @@ def paste_masks(probs: torch.Tensor, boxes: torch.Tensor, image_size: tuple[int,
                          f'{list(boxes.shape)}')
     if cfg.smoothing == 'guided' and (image is None or tuple(image.shape) != (3, height, width)):
         raise ValueError(f"smoothing='guided' needs the image [3, {height}, {width}] as guide")
+    if scores is not None and tuple(scores.shape) != (len(boxes),):
+        raise ValueError(f'need one score per box: {len(boxes)} boxes, scores {list(scores.shape)}')
     device = probs.device
     count = len(boxes)
     masks = torch.zeros((count, height, width), dtype=torch.bool, device=device)
-    scores = torch.zeros(count, device=device)
+    mean_probs = torch.zeros(count, device=device)
     if cfg.exclusive:
         best = torch.zeros((height, width), device=device)
         owner = torch.full((height, width), -1, dtype=torch.long, device=device)
+        level = _score_levels(scores, count, device)
     margin = cfg.dilation + (cfg.smooth_radius * 3 if cfg.smoothing else 0)
     boxes = boxes.float()
     for i in range(count):
@@ -106,17 +117,61 @@ def paste_masks(probs: torch.Tensor, boxes: torch.Tensor, image_size: tuple[int,
         if not mask.any():
             continue
         masks[i, r0:r1, c0:c1] = mask
-        scores[i] = prob[mask].mean()
+        mean_probs[i] = prob[mask].mean()
         if cfg.exclusive:
-            # Dilated pixels may have probability 0; they still rank above "no instance".
-            rank = torch.where(mask, prob.clamp_min(1e-6), torch.zeros_like(prob))
+            # A higher detection score always wins (levels are 2 apart, probabilities at most 1); dilated pixels
+            # may have probability 0, and they still rank above "no instance".
+            rank = torch.where(mask, level[i] + prob.clamp_min(1e-6), torch.zeros_like(prob))
             window_best, window_owner = best[r0:r1, c0:c1], owner[r0:r1, c0:c1]
             wins = rank > window_best
             window_best[wins] = rank[wins]
             window_owner[wins] = i
     if cfg.exclusive and count:
         masks &= owner[None] == torch.arange(count, device=device)[:, None, None]
-    return PastedMasks(masks=masks, scores=scores)
+    return PastedMasks(masks=masks, scores=mean_probs)
+
+
+def _score_levels(scores: torch.Tensor | None, count: int, device: torch.device) -> torch.Tensor:
+    """Per instance, 2 x (number of distinct lower scores): equal scores share a level."""
+    if scores is None or count == 0:
+        return torch.zeros(count, device=device)
+    distinct = torch.unique(scores.detach().float().to(device))           # ascending
+    return 2.0 * torch.searchsorted(distinct, scores.detach().float().to(device)).float()
+
+
+def paste_batch(probs: torch.Tensor, boxes: Sequence[torch.Tensor], image_sizes: Sequence[tuple[int, int]],
+                cfg: PostprocessConfig = PostprocessConfig(),
+                guides: Sequence[torch.Tensor | None] | None = None,
+                scores: Sequence[torch.Tensor | None] | None = None) -> list[PastedMasks]:
+    """The one paste-back of every path (PyTorch API, mmdet, Ultralytics, ONNX runtime).
+
+    Args:
+        probs: target probabilities [N, mh, mw] of all the batch's ROIs, image after image.
+        boxes: per image, the [Ni, 4] pixel boxes (x1, y1, x2, y2) in that image's output frame where its
+            ROIs were cropped (sum of Ni = N).
+        image_sizes: per image, the (H, W) of the masks to produce.
+        cfg: post-processing options.
+        guides: per image, the [3, H, W] image in [0, 1] for ``smoothing='guided'`` (otherwise unused).
+        scores: per image, the [Ni] detection scores that rank instances for exclusivity (``None``: by mask
+            probability alone).
+
+    Returns:
+        One :class:`PastedMasks` per image, masks in box order.
+
+    Example:
+        >>> probs = torch.ones(3, 8, 8)
+        >>> boxes = [torch.tensor([[0., 0., 4., 4.], [2., 2., 6., 6.]]), torch.tensor([[1., 1., 3., 3.]])]
+        >>> [tuple(p.masks.shape) for p in paste_batch(probs, boxes, [(8, 8), (5, 5)])]
+        [(2, 8, 8), (1, 5, 5)]
+    """
+    counts = [len(b) for b in boxes]
+    if len(image_sizes) != len(boxes) or sum(counts) != len(probs):
+        raise ValueError(f'{len(probs)} ROI probabilities for box counts {counts} and {len(image_sizes)} image sizes')
+    guides = list(guides) if guides is not None else [None] * len(boxes)
+    scores = list(scores) if scores is not None else [None] * len(boxes)
+    return [paste_masks(image_probs, image_boxes, size, cfg, guide if cfg.smoothing == 'guided' else None, score)
+            for image_probs, image_boxes, size, guide, score
+            in zip(probs.split(counts), boxes, image_sizes, guides, scores)]
 
 
 def union_person_mask(binary_probs: torch.Tensor, threshold: float = 0.5,

@@ -15,7 +15,9 @@ SCHEDULE_KINDS = ('constant', 'linear', 'cosine', 'exponential', 'step')
 
 @dataclass(frozen=True)
 class ValueSchedule:
-    """Args:
+    """A value (temperature, loss weight) that moves from ``start`` to ``end`` over training.
+
+    Args:
         start: value at progress 0 (e.g. T0 = 10).
         end: value at progress 1 (e.g. T1 = 1).
         kind: ``constant``, ``linear``, ``cosine`` (half cosine), ``exponential`` (geometric; start and end > 0)

@@ -5,7 +5,8 @@
 
 Every ``yolo`` argument works as it does for ``yolo``. RHIS arguments: ``rhis`` (checkpoint; omitted: random
 weights, for smoke tests), ``rhis_preset``, ``rhis_classes`` (e.g. ``[0]``), ``rhis_conf``, ``rhis_threshold``,
-``rhis_dilate``, ``rhis_smooth`` (``guided``/``gaussian``), ``rhis_binary``.
+``rhis_dilate``, ``rhis_smooth`` (``guided``/``gaussian``), ``rhis_binary``, ``rhis_keep_boxes`` (boxes without
+an RHIS mask keep their rectangle, so that ``save_txt`` label files hold every box).
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ __all__ = ['main', 'parse']
 
 MODES = ('predict', 'track')
 _RHIS_ARGS = {'rhis': 'weights', 'rhis_preset': 'preset', 'rhis_classes': 'classes', 'rhis_conf': 'conf',
-              'rhis_threshold': 'threshold', 'rhis_dilate': 'dilation', 'rhis_smooth': 'smoothing',
-              'rhis_binary': 'binary'}
+              'rhis_binary': 'binary', 'rhis_keep_boxes': 'keep_boxes'}
+_POSTPROCESS_ARGS = {'rhis_threshold': 'threshold', 'rhis_dilate': 'dilation', 'rhis_smooth': 'smoothing'}
 
 
 def parse(argv: Sequence[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -26,7 +27,7 @@ def parse(argv: Sequence[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
     from ultralytics.cfg import MODES as YOLO_MODES
     from ultralytics.cfg import TASKS, smart_value
 
-    mode, overrides, rhis = None, {}, {}
+    mode, overrides, rhis, postprocess = None, {}, {}, {}
     for arg in argv:
         if '=' in arg:
             key, value = arg.split('=', 1)
@@ -35,6 +36,8 @@ def parse(argv: Sequence[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
             parsed = smart_value(value)
             if key in _RHIS_ARGS:
                 rhis[_RHIS_ARGS[key]] = parsed
+            elif key in _POSTPROCESS_ARGS:
+                postprocess[_POSTPROCESS_ARGS[key]] = parsed
             else:
                 overrides[key] = parsed
         elif arg in TASKS:
@@ -50,6 +53,9 @@ def parse(argv: Sequence[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
         raise ValueError('model=... is required (a .pt or .yaml detector, e.g. model=yolo11n.pt)')
     if isinstance(rhis.get('classes'), int):
         rhis['classes'] = [rhis['classes']]
+    if postprocess:
+        from ..postprocess import PostprocessConfig
+        rhis['postprocess'] = PostprocessConfig(**postprocess)
     return mode, overrides, rhis
 
 
@@ -65,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from ultralytics import RTDETR, YOLO
 
-    from .segmenter import add_rhis
+    from .predict import add_rhis
 
     model_path = overrides.pop('model')
     task = overrides.pop('task', None)

@@ -14,8 +14,8 @@ import yaml
 from PIL import Image, ImageDraw
 from torch.utils.data import Dataset
 
-from ..data.coco_dataset import CocoPersonDataset, _letterbox, _mask_boxes
-from ..data.images import rgb_to_tensor
+from ..data.coco_dataset import CocoPersonDataset, letterbox, mask_boxes
+from ..data.images import read_rgb_image, rgb_to_tensor
 
 __all__ = ['YoloSegDataset', 'load_person_dataset', 'coco_to_yolo_seg']
 
@@ -77,8 +77,8 @@ class YoloSegDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         path = self.images[index]
-        pil = Image.open(path).convert('RGB')
-        width, height = pil.size
+        rgb = read_rgb_image(path)
+        height, width = rgb.shape[:2]
         masks = []
         label = self.label_path(path)
         if label.exists():
@@ -90,13 +90,13 @@ class YoloSegDataset(Dataset):
                 canvas = Image.new('L', (width, height), 0)
                 ImageDraw.Draw(canvas).polygon([tuple(p) for p in points], fill=1)
                 masks.append(np.asarray(canvas, dtype=bool))
-        image = rgb_to_tensor(np.asarray(pil))
+        image = rgb_to_tensor(rgb)
         mask_tensor = torch.from_numpy(np.stack(masks)) if masks else torch.zeros((0, height, width), dtype=torch.bool)
         scale = 1.0
         if self.image_size is not None:
-            image, mask_tensor, scale = _letterbox(image, mask_tensor, self.image_size)
+            image, mask_tensor, scale = letterbox(image, mask_tensor, self.image_size)
         mask_tensor = mask_tensor[mask_tensor.flatten(1).any(dim=1)]
-        return {'image': image, 'masks': mask_tensor, 'boxes': _mask_boxes(mask_tensor), 'image_id': index,
+        return {'image': image, 'masks': mask_tensor, 'boxes': mask_boxes(mask_tensor), 'image_id': index,
                 'scale': scale, 'orig_size': (height, width), 'path': str(path)}
 
 

@@ -73,14 +73,19 @@ def test_yolo_format_letterbox_and_nms(tiny_yolo):
 
 def test_json_detections(tmp_path):
     path = tmp_path / 'dets.json'
-    path.write_text(json.dumps([{'file_name': 'a.jpg', 'bbox': [1, 2, 10, 20], 'score': 0.9, 'category_id': 0},
-                                {'image_id': 7, 'bbox': [5, 5, 5, 5], 'score': 0.4, 'category_id': 0}]))
+    path.write_text(json.dumps([{'file_name': 'a.jpg', 'bbox': [1, 2, 10, 20], 'score': 0.9, 'category_id': 1},
+                                {'file_name': 'a.jpg', 'bbox': [1, 2, 10, 20], 'score': 0.9, 'category_id': 3},
+                                {'image_id': 7, 'bbox': [5, 5, 5, 5], 'score': 0.4, 'category_id': 1}]))
     ann = tmp_path / 'ann.json'
     ann.write_text(json.dumps({'images': [{'id': 7, 'file_name': 'sub/b.jpg'}]}))
     detector = load_detector(str(path), str(ann))
     assert isinstance(detector, JsonDetections)
     assert detector(np.zeros((4, 4, 3)), 'a.jpg').boxes.tolist() == [[1.0, 2.0, 11.0, 22.0]]
     assert len(detector(np.zeros((4, 4, 3)), 'b.jpg').boxes) == 1 and len(detector(None, 'c.jpg').boxes) == 0
+    # COCO ids and image ids pass through; persons (category 1) only by default.
+    b = detector(None, 'b.jpg')
+    assert b.coco_category_ids().tolist() == [1] and b.image_id == 7
+    assert load_detector(str(path), str(ann), classes=[1, 3])(None, 'a.jpg').coco_category_ids().tolist() == [1, 3]
     path.write_text('{"not": "a list"}')
     with pytest.raises(ValueError, match='COCO results list'):
         JsonDetections(path)
@@ -92,7 +97,7 @@ def test_ultralytics_and_mmdet_adapters():
     assert isinstance(yolo, UltralyticsDetector)
     dets = yolo(image)
     assert dets.boxes.shape[1] == 4 and (dets.labels == 0).all()
-    mmdet = load_detector(str(ROOT / 'configs/mmdet/rtdetr_r18_coco_person.py'), None, conf=0.0)
+    mmdet = load_detector(str(ROOT / 'configs/mmdet/rtdetr/rtdetr_r18_1xb4-36e_coco-person.py'), None, conf=0.0)
     assert isinstance(mmdet, MMDetDetector)
     dets = mmdet(image)
     assert dets.boxes.shape == (len(dets.scores), 4) and len(dets.scores) > 0
@@ -101,3 +106,17 @@ def test_ultralytics_and_mmdet_adapters():
 def test_unknown_detector_file():
     with pytest.raises(ValueError, match='cannot tell what detector'):
         load_detector('weights.bin')
+
+
+def test_category_ids_follow_the_label_space():
+    from rhis_plugin.deploy.detectors import COCO80_TO_91, category_ids, label_space_of
+    assert category_ids(np.array([0, 2, 79]), 'coco80').tolist() == [1, 3, 90]       # not label + 1
+    assert category_ids(np.array([1, 3]), 'coco91').tolist() == [1, 3]
+    assert category_ids(np.array([0, 0]), 'single').tolist() == [1, 1]
+    assert category_ids(np.array([4]), 'plus_one').tolist() == [5]
+    assert len(COCO80_TO_91) == 80 and len(set(COCO80_TO_91.tolist())) == 80
+    assert label_space_of(['person']) == 'single' and label_space_of(['person'] + ['x'] * 79) == 'coco80'
+    with pytest.raises(ValueError, match='0-based COCO'):
+        category_ids(np.array([80]), 'coco80')
+    with pytest.raises(ValueError, match='label_space'):
+        category_ids(np.array([0]), 'voc')

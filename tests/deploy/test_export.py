@@ -1,4 +1,4 @@
-"""ONNX export: the contract, dynamic N (0, 1, 17), parity with PyTorch, no ScatterND, the sidecar, dilation."""
+"""ONNX export: the contract, dynamic N (0, 1, 17) and image size, parity with PyTorch, no ScatterND, the sidecar."""
 import json
 import subprocess
 import sys
@@ -64,17 +64,23 @@ def test_batch_is_dynamic_and_rois_pick_their_image(tmp_path):
     assert np.abs(out - ref.numpy()).max() < 1e-3
 
 
-def test_baked_dilation_grows_the_target(tmp_path):
+def test_dilation_is_the_same_image_pixel_dilation_on_both_paths(tmp_path):
+    """One definition of dilation: K image pixels of the pasted binary mask, in PyTorch and the ONNX runtime."""
+    torch.manual_seed(0)
     model = build_rhis('rhis_b0_64x48', aux_heads=False).eval()
-    runtime = OnnxRHIS(export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 64), dilation=2),
+    runtime = OnnxRHIS(export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 64)),
                        providers=['CPUExecutionProvider'])
-    images, rois = torch.rand(1, 3, 64, 64), random_rois(2)
-    with torch.no_grad():
-        logits = model(images, rois)['masks']
-    expected = F.max_pool2d(logits[:, 1:2], 5, stride=1, padding=2)[:, 0]
-    out = runtime.run(images.numpy(), rois.numpy())['masks']
-    assert np.abs(out[:, 1] - expected.numpy()).max() < 1e-3
-    assert np.abs(out[:, 0] - logits[:, 0].numpy()).max() < 1e-3
+    image = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    boxes = np.array([[8.0, 4.0, 40.0, 60.0]], np.float32)
+    tensor = torch.from_numpy(image).permute(2, 0, 1).float()[None] / 255
+    for dilation in (0, 2):
+        cfg = PostprocessConfig(threshold=0.33, dilation=dilation)
+        onnx_mask = runtime.predict([image], [boxes], cfg)[0].masks[0]
+        torch_mask = model.predict(tensor, [torch.from_numpy(boxes)], cfg)[0].masks[0]
+        plain = model.predict(tensor, [torch.from_numpy(boxes)], PostprocessConfig(threshold=0.33))[0].masks[0]
+        assert (onnx_mask != torch_mask).float().mean() < 0.01
+        expected = F.max_pool2d(plain[None, None].float(), 2 * dilation + 1, stride=1, padding=dilation)[0, 0] > 0
+        assert torch.equal(torch_mask, expected)
 
 
 def test_runtime_predict_matches_the_torch_path(tmp_path):
@@ -119,3 +125,24 @@ def test_export_tool(tmp_path):
                           str(tmp_path / 'nope.pth'), '--out', str(tmp_path / 'n.onnx')],
                          capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and 'not found' in bad.stderr and not (tmp_path / 'n.onnx').exists()
+
+
+@pytest.mark.parametrize('preset', ['rhis_b0_64x48', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0',
+                                    'box_filled'])
+def test_dynamic_image_export_matches_pytorch_at_three_sizes(preset, tmp_path):
+    """Every architecture: a --dynamic-image file traced at one size runs at others, one not divisible by 32."""
+    torch.manual_seed(0)
+    model = build_rhis(preset, aux_heads=False).eval()
+    path = export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 96), dynamic_image=True)
+    runtime = OnnxRHIS(path, providers=['CPUExecutionProvider'])
+    rois = random_rois(3)
+    for size in ((64, 96), (128, 160), (72, 100)):
+        images = torch.rand(1, 3, *size)
+        out = runtime.run(images.numpy(), rois.numpy())
+        with torch.no_grad():
+            ref = model(images, rois)
+        assert out['binary_masks'].shape == (1, 1, *size)
+        assert np.abs(out['binary_masks'] - ref['binary_masks'].numpy()).max() < 1e-4, size
+        diff = np.abs(torch.softmax(torch.from_numpy(out['masks']), 1).numpy()
+                      - torch.softmax(ref['masks'], 1).numpy()).max()
+        assert diff < 1e-4, (size, diff)

@@ -58,7 +58,7 @@ def test_valid_mask_excludes_pixels():
     assert dice_loss(logits, target, valid).item() == pytest.approx(0.0, abs=1e-3)
 
 
-def test_people_seg_loss_terms_and_boundary_switch():
+def test_peopleseg_loss_terms_and_boundary_switch():
     target = square_target()
     sdm = signed_distance(target[:, 0] > 0)[:, None]
     loss = PeopleSegLoss(PeopleSegLossConfig(region='gdl'))

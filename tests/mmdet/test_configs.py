@@ -1,4 +1,5 @@
 """Every config parses, imports the plugin and builds its model."""
+import re
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,32 @@ NAME = {p: str(p.relative_to(ROOT)) for p in CONFIGS}
 
 def test_expected_configs_exist():
     names = set(NAME.values())
-    sizes = ('320x180', '640x640')
-    assert {f'peopleseg/unet_{e}_{s}.py' for e in ('b0', 'b1', 'b7', 'mobilenetv3_large', 'mobilenetv3_small')
-            for s in sizes} <= names
-    assert {'kd/unet_b7_to_b0.py', 'kd/unet_b7_to_b1.py', 'kd/rhis_b7_to_b0.py'} <= names
-    assert {'rhis_rtdetr.py', 'rhis_rtdetr_frozen.py', 'rhis_rtmdet_tiny.py', 'rhis_b0_gtbox.py', 'rhis_b1_gtbox.py',
-            'rhis_b7_gtbox.py', 'rhis_b1_rtdetr.py', 'rhis_b7_rtdetr.py', 'rtdetr_r18_coco_person.py'} <= names
+    encoders = ('b0', 'b1', 'b7', 'mobilenetv3-large', 'mobilenetv3-small')
+    assert {f'peopleseg/peopleseg-unet_{e}_1xb4-50e_coco-person-320x180.py' for e in encoders} <= names
+    assert {f'peopleseg/peopleseg-unet_{e}_1xb2-50e_coco-person-640x640.py' for e in encoders} <= names
+    assert {'kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-320x180.py',
+            'kd/kd_peopleseg-unet-b7-to-b1_1xb4-50e_coco-person-320x180.py',
+            'kd/kd_rhis-b7-to-b0_gt-boxes_1xb4-36e_coco-person.py'} <= names
+    schedule = '1xb4-36e_coco-person.py'
+    assert {f'rhis/rhis-{b}_{d}_{schedule}' for b in ('b0', 'b1', 'b7') for d in ('gt-boxes', 'rtdetr-r18')} <= names
+    assert {f'rhis/rhis-b0_rtdetr-r18-frozen_{schedule}', f'rhis/rhis-b0_rtmdet-tiny_{schedule}',
+            f'rhis/rhis-b0_faster-rcnn_r18_fpn_{schedule}', f'rtdetr/rtdetr_r18_{schedule}'} <= names
+
+
+def test_config_names_follow_mmdet_convention():
+    """{algorithm}_{components}_{N}xb{B}-{schedule}_{dataset}.py, in a folder with a README that lists each one."""
+    pattern = re.compile(r'^[a-z0-9-]+(_[a-z0-9-]+)*_\d+xb\d+-\d+[ek]?_[a-z0-9-]+\.py$')
+    for path in CONFIGS:
+        assert pattern.match(path.name), path.name
+        readme = path.parent / 'README.md'
+        assert readme.is_file(), f'{path.parent} has no README'
+        text = readme.read_text()
+        assert path.name in text or _family(path.name) in text, f'{readme} does not list {path.name}'
+
+
+def _family(name: str) -> str:
+    """A README may list a family of configs with braces, e.g. peopleseg-unet_{b0,b1,b7}_...: the shared tail."""
+    return name.split('_', 2)[-1]
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: NAME[p])
@@ -30,7 +51,7 @@ def test_config_builds(path):
     if 'peopleseg' in path.parts or cfg.model.type == 'PeopleSegDistiller':
         assert cfg.val_evaluator['type'] == 'BinarySegMetric'
     else:
-        assert 'segm' in cfg.val_evaluator['metric'] or path.name.startswith('rtdetr')
+        assert 'segm' in cfg.val_evaluator['metric'] or path.parent.name == 'rtdetr'
     model_cfg = cfg.model
     if model_cfg.get('mode') == 'frozen':
         model_cfg.detector_checkpoint = 'unused.pth'     # only checked for presence at build time

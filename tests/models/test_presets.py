@@ -55,7 +55,7 @@ def test_overrides_and_errors():
         build_rhis('rhis_b0_64x48', roi_size=(8, 8))
 
 
-def test_people_seg_unet_is_frozen():
+def test_peopleseg_unet_is_frozen():
     model = build_rhis('rhis_b0_64x48').train()
     assert not model.peopleseg.training
     assert not any(p.requires_grad for p in model.peopleseg.parameters())

@@ -27,7 +27,7 @@ def test_load_rhis_errors(tmp_path):
         load_rhis(tmp_path / 'plain.pth')
 
 
-def test_people_seg_checkpoint_from_smp(tmp_path):
+def test_peopleseg_checkpoint_from_smp(tmp_path):
     reference = smp.Unet('timm-efficientnet-b0', encoder_weights=None, classes=1)
     # The reference implementation stores the UNet under a 'model.' prefix inside a container dict.
     torch.save({'model_state_dict': {f'model.{k}': v for k, v in reference.state_dict().items()}},

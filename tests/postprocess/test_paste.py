@@ -2,6 +2,7 @@ import pytest
 import torch
 from torchvision.ops import roi_align
 
+from rhis_plugin.models import build_rhis
 from rhis_plugin.postprocess import PostprocessConfig, paste_masks, union_person_mask
 
 
@@ -67,3 +68,43 @@ def test_binary_mode_union_mask():
     probs[..., 2:5, 2:5] = 0.9
     assert union_person_mask(probs).sum() == 9
     assert union_person_mask(probs, image_size=(20, 20)).shape == (1, 20, 20)
+
+
+def test_low_score_duplicate_never_takes_pixels_from_a_confident_detection():
+    """A confident box and a 0.5-pixel-shifted duplicate with a low score and a slightly higher probability: the
+    confident detection keeps its whole mask; the duplicate gets only what the confident one does not claim."""
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, 32), torch.linspace(-1, 1, 24), indexing='ij')
+    blob = (1.2 - (xx ** 2 + yy ** 2)).clamp(0, 1)
+    probs = torch.stack([blob * 0.9, (blob * 0.95).clamp(max=1)])
+    boxes = torch.tensor([[10.0, 8.0, 34.0, 40.0], [10.5, 8.5, 34.5, 40.5]])
+    alone = paste_masks(probs[:1], boxes[:1], (50, 50)).masks[0]
+    pasted = paste_masks(probs, boxes, (50, 50), scores=torch.tensor([0.9, 0.05])).masks
+    assert alone.sum() > 100
+    assert torch.equal(pasted[0], alone)
+    assert not (pasted[0] & pasted[1]).any()
+    # Without scores the probability decides, and the duplicate takes the contested pixels.
+    unscored = paste_masks(probs, boxes, (50, 50)).masks
+    assert unscored[0].sum() < alone.sum() / 2
+    # Order of the boxes does not matter, only their scores.
+    swapped = paste_masks(probs.flip(0), boxes.flip(0), (50, 50), scores=torch.tensor([0.05, 0.9])).masks
+    assert torch.equal(swapped[1], alone)
+
+
+def test_equal_scores_fall_back_to_probability():
+    probs = torch.stack([torch.full((8, 8), 0.7), torch.full((8, 8), 0.9)])
+    boxes = torch.tensor([[0.0, 0.0, 8.0, 8.0], [0.0, 0.0, 8.0, 8.0]])
+    masks = paste_masks(probs, boxes, (8, 8), scores=torch.tensor([0.5, 0.5])).masks
+    assert masks[1].all() and not masks[0].any()
+
+
+def test_pytorch_predict_ranks_by_detection_score():
+    torch.manual_seed(0)
+    model = build_rhis('rhis_b0_64x48', aux_heads=False).eval()
+    images = torch.rand(1, 3, 64, 64)
+    boxes = [torch.tensor([[8.0, 4.0, 40.0, 60.0], [8.5, 4.5, 40.5, 60.5]])]
+    cfg = PostprocessConfig(threshold=0.0)       # random weights: every pixel in the box is claimed
+    confident_first = model.predict(images, boxes, cfg, scores=[torch.tensor([0.9, 0.01])])[0].masks
+    alone = model.predict(images, [boxes[0][:1]], cfg)[0].masks[0]
+    assert torch.equal(confident_first[0], alone)
+    with pytest.raises(ValueError, match='score tensors'):
+        model.predict(images, boxes, cfg, scores=[])

@@ -7,6 +7,7 @@ import pytest
 from ultralytics.utils import ASSETS
 
 from rhis_plugin.models import build_rhis, save_rhis
+from rhis_plugin.postprocess import PostprocessConfig
 from rhis_plugin.ultralytics.cli import parse
 
 RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
@@ -17,7 +18,8 @@ def test_parse_splits_rhis_arguments():
                                    'rhis=w.pth', 'rhis_dilate=2', 'rhis_classes=0', 'rhis_smooth=guided'])
     assert mode == 'predict'
     assert overrides == {'task': 'segment', 'model': 'yolo11n.pt', 'source': 'a.jpg', 'save': True, 'conf': 0.25}
-    assert rhis == {'weights': 'w.pth', 'dilation': 2, 'classes': [0], 'smoothing': 'guided'}
+    assert rhis == {'weights': 'w.pth', 'classes': [0],
+                    'postprocess': PostprocessConfig(dilation=2, smoothing='guided')}
 
 
 @pytest.mark.parametrize('argv, message', [

@@ -2,7 +2,7 @@
 # one class (person). ImageNet-pretrained backbone weights: set model.backbone.init_cfg (downloads) or
 # load_from a converted checkpoint.
 model = dict(
-    type='RTDETR',
+    type='RHISRTDETR',
     num_queries=300,
     with_box_refine=True,
     as_two_stage=True,
@@ -24,7 +24,7 @@ model = dict(
         style='pytorch',
         init_cfg=None),
     neck=dict(
-        type='HybridEncoder',
+        type='RHISHybridEncoder',
         in_channels=[128, 256, 512],
         hidden_dim=256,
         use_encoder_idx=[2],
@@ -47,7 +47,7 @@ model = dict(
         type='DINOHead',
         num_classes=1,
         sync_cls_avg_factor=True,
-        loss_cls=dict(type='RTDETRVarifocalLoss', alpha=0.75, gamma=2.0, loss_weight=1.0),
+        loss_cls=dict(type='RHISVarifocalLoss', alpha=0.75, gamma=2.0, loss_weight=1.0),
         loss_bbox=dict(type='L1Loss', loss_weight=5.0),
         loss_iou=dict(type='GIoULoss', loss_weight=2.0)),
     dn_cfg=dict(

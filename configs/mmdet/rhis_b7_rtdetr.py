@@ -1,3 +1,0 @@
-# RT-DETR-R18 + RHIS-B7 (128x96 ROIs), joint.
-_base_ = './rhis_rtdetr.py'
-model = dict(roi_head=dict(preset='rhis_b7_128x96'))

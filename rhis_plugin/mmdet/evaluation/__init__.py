@@ -1,0 +1,4 @@
+"""Evaluation metrics."""
+from .metrics import BinarySegMetric
+
+__all__ = ['BinarySegMetric']

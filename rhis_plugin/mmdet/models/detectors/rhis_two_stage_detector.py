@@ -1,0 +1,40 @@
+"""RHISTwoStageDetector: a standard two-stage detector (Faster R-CNN style) whose mask branch is RHIS.
+
+mmdet's ``TwoStageDetector`` hands its RoIHead neck features only, and RHIS needs the image itself, so this
+detector lends its :class:`~rhis_plugin.mmdet.models.roi_heads.RHISMaskRoIHead` the batch images for the
+duration of one ``loss``/``predict``.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+from mmdet.models.detectors import TwoStageDetector
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+
+from ..utils.images import images_rgb01
+
+__all__ = ['RHISTwoStageDetector']
+
+
+@MODELS.register_module()
+class RHISTwoStageDetector(TwoStageDetector):
+    """``TwoStageDetector`` whose ``roi_head`` is an :class:`RHISMaskRoIHead`."""
+
+    @contextmanager
+    def _lend_images(self, batch_inputs: torch.Tensor) -> Iterator[None]:
+        self.roi_head.images = images_rgb01(self.data_preprocessor, batch_inputs)
+        try:
+            yield
+        finally:
+            self.roi_head.images = None
+
+    def loss(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList) -> dict:
+        with self._lend_images(batch_inputs):
+            return super().loss(batch_inputs, batch_data_samples)
+
+    def predict(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
+        with self._lend_images(batch_inputs):
+            return super().predict(batch_inputs, batch_data_samples, rescale)

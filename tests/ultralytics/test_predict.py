@@ -1,0 +1,142 @@
+"""The predict callback: masks at the original size, in box order, plotted and saved by Ultralytics."""
+import numpy as np
+import pytest
+import torch
+from ultralytics import RTDETR, YOLO
+from ultralytics.engine.results import Results
+from ultralytics.utils import ASSETS
+
+from rhis_plugin.models import build_rhis
+from rhis_plugin.postprocess import PostprocessConfig
+from rhis_plugin.ultralytics import RHISSegmenter, SegmenterOptions, add_rhis, person_class_ids
+
+
+@pytest.fixture(scope='module')
+def rhis():
+    return build_rhis('rhis_b0_64x48', aux_heads=False)
+
+
+def injected_results(height=120, width=160):
+    image = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    boxes = torch.tensor([[10.0, 5.0, 60.0, 110.0, 0.9, 0.0],     # person
+                          [70.0, 20.0, 150.0, 100.0, 0.8, 2.0],    # car
+                          [90.0, 10.0, 140.0, 118.0, 0.2, 0.0]])   # person with low confidence
+    return Results(image, path='x.jpg', names={0: 'person', 1: 'bicycle', 2: 'car'}, boxes=boxes)
+
+
+def test_masks_follow_boxes_and_classes(rhis):
+    result = injected_results()
+    options = SegmenterOptions(classes=[0], conf=0.5, postprocess=PostprocessConfig(threshold=0.0))
+    RHISSegmenter(rhis, options)([result])
+    masks = result.masks.data
+    assert masks.shape == (3, 120, 160)
+    assert masks[0].any() and not masks[1].any() and not masks[2].any()   # car and low-confidence person: empty
+    ys, xs = torch.nonzero(masks[0], as_tuple=True)
+    assert xs.min() >= 10 and xs.max() < 60 and ys.min() >= 5 and ys.max() < 110
+
+
+def test_binary_mode_and_images_of_different_sizes(rhis):
+    small, large = injected_results(90, 100), injected_results(120, 160)
+    options = SegmenterOptions(classes=None, binary=True, postprocess=PostprocessConfig(threshold=0.0))
+    RHISSegmenter(rhis, options)([small, large])
+    assert small.masks.data.shape == (3, 90, 100) and large.masks.data.shape == (3, 120, 160)
+    assert not large.masks.data[0, :, 61:].any()       # the person mask is cut to the box
+
+
+def test_person_class_ids():
+    assert person_class_ids({0: 'person', 1: 'car'}) == [0]
+    assert person_class_ids(['car', 'Person']) == [1]
+    assert person_class_ids({0: 'car'}) is None
+
+
+@pytest.mark.parametrize('model_cls, cfg', [(YOLO, 'yolo11n.yaml'), (RTDETR, 'rtdetr-l.yaml')])
+def test_predict_with_callback_plots_and_saves(model_cls, cfg, tmp_path):
+    model = model_cls(cfg)                      # random init from the yaml: no download
+    add_rhis(model, classes=None, postprocess=PostprocessConfig(threshold=0.0))
+    results = model.predict(ASSETS / 'bus.jpg', conf=0.0, max_det=4, imgsz=320, verbose=False)
+    result = results[0]
+    assert len(result.boxes) > 0
+    assert result.masks.data.shape == (len(result.boxes), *result.orig_shape)
+    for mask, box in zip(result.masks.data, result.boxes.xyxy):   # mask i lies in box i
+        ys, xs = torch.nonzero(mask, as_tuple=True)
+        if len(xs):
+            assert xs.min() >= box[0].floor() - 1 and xs.max() <= box[2].ceil() + 1
+    assert result.plot().shape == (*result.orig_shape, 3)
+    result.save(str(tmp_path / 'out.jpg'))
+    result.save_txt(str(tmp_path / 'out.txt'))
+    assert (tmp_path / 'out.jpg').stat().st_size > 0
+    lines = (tmp_path / 'out.txt').read_text().splitlines()
+    assert lines and all(len(line.split()) > 5 for line in lines)       # class + polygon
+
+
+def fixed_boxes(boxes_per_frame):
+    """A predictor callback, registered before RHIS's, that replaces the random detector's boxes."""
+    state = {'frame': 0}
+
+    def callback(predictor):
+        for result in predictor.results:
+            result.update(boxes=boxes_per_frame(state['frame']))
+            state['frame'] += 1
+    return callback
+
+
+def test_save_txt_keeps_every_box_only_when_asked(tmp_path):
+    """Boxes without an RHIS mask (here a car) are left out of label files with a one-time warning, or kept as
+    their rectangle with keep_boxes=True."""
+    boxes = torch.tensor([[100.0, 200.0, 300.0, 900.0, 0.9, 0.0], [400.0, 300.0, 700.0, 600.0, 0.8, 2.0]])
+    lines = {}
+    for keep in (False, True):
+        model = YOLO('yolo11n.yaml')
+        model.add_callback('on_predict_postprocess_end', fixed_boxes(lambda frame: boxes))
+        add_rhis(model, classes=[0], postprocess=PostprocessConfig(threshold=0.0), keep_boxes=keep)
+        project = tmp_path / f'keep_{keep}'
+        with pytest.warns(UserWarning, match='keep_boxes=True') if not keep else _no_rhis_warning():
+            model.predict(ASSETS / 'bus.jpg', imgsz=320, save_txt=True, project=str(project), name='run',
+                          verbose=False)
+        lines[keep] = next(project.rglob('labels/bus.txt')).read_text().splitlines()
+    assert [line.split()[0] for line in lines[False]] == ['0']
+    assert [line.split()[0] for line in lines[True]] == ['0', '2']
+    rectangle = np.array(lines[True][1].split()[1:], float).reshape(-1, 2) * (810, 1080)
+    assert np.allclose(rectangle.min(0), [400, 300], atol=2) and np.allclose(rectangle.max(0), [700, 600], atol=2)
+
+
+class _no_rhis_warning:
+    def __enter__(self):
+        import warnings
+        self._catcher = warnings.catch_warnings(record=True)
+        self.records = self._catcher.__enter__()
+        warnings.simplefilter('always')
+
+    def __exit__(self, *exc):
+        self._catcher.__exit__(*exc)
+        assert not [r for r in self.records if 'rhis:' in str(r.message)]
+
+
+def test_track_masks_follow_the_tracked_boxes(tmp_path):
+    """model.track on a short generated video: one person walking right keeps one track id, and its mask stays
+    inside its tracked box in every frame (lap is installed, so nothing is pip-installed at run time)."""
+    import cv2
+    video = tmp_path / 'walk.mp4'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), 5, (160, 120))
+    for frame in range(6):
+        image = np.full((120, 160, 3), 40, np.uint8)
+        cv2.rectangle(image, (20 + 10 * frame, 20), (50 + 10 * frame, 110), (200, 180, 160), -1)
+        writer.write(image)
+    writer.release()
+    model = YOLO('yolo11n.yaml')
+    model.add_callback('on_predict_postprocess_end', fixed_boxes(
+        lambda frame: torch.tensor([[20.0 + 10 * frame, 20.0, 50.0 + 10 * frame, 110.0, 0.95, 0.0]])))
+    add_rhis(model, postprocess=PostprocessConfig(threshold=0.0))
+    results = model.track(str(video), imgsz=160, tracker='bytetrack.yaml', verbose=False)
+    tracked = [r for r in results if r.boxes is not None and r.boxes.is_track]
+    assert len(tracked) >= 4
+    assert {int(r.boxes.id[0]) for r in tracked} == {1}
+    centres = []
+    for result in tracked:
+        mask, box = result.masks.data[0].bool(), result.boxes.xyxy[0]
+        ys, xs = torch.nonzero(mask, as_tuple=True)
+        assert len(xs) > 0
+        assert xs.min() >= box[0].floor() - 2 and xs.max() <= box[2].ceil() + 2
+        assert ys.min() >= box[1].floor() - 2 and ys.max() <= box[3].ceil() + 2
+        centres.append(float(xs.float().mean()))
+    assert centres == sorted(centres) and centres[-1] - centres[0] > 20       # the mask walks with the person
