@@ -31,7 +31,7 @@ class RHISDetector(BaseDetector):
     """Any mmdet detector plus the RHIS head, trained jointly, with the detector frozen, or on GT boxes alone.
 
     Args:
-        roi_head: an :class:`~rhis_plugin.mmdet.rhis_roi_head.RHISRoIHead` config.
+        roi_head: an :class:`~rhis_plugin.mmdet.models.roi_heads.RHISRoIHead` config.
         detector: any mmdet detector config (without its own ``data_preprocessor``: this wrapper owns one).
         mode: ``'joint'``, ``'frozen'`` or ``'gt_boxes'`` (the oracle-box protocol: GT boxes, all of equal box
             score, so exclusive masks resolve overlaps by mask probability, and COCO ranks each mask by its mean

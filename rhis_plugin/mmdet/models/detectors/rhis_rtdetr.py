@@ -1,11 +1,11 @@
 """RT-DETR in mmdet: DINO with the hybrid encoder in place of the deformable transformer encoder.
 
 Zhao et al., "DETRs Beat YOLOs on Real-time Object Detection", https://arxiv.org/abs/2304.08069.
-- the neck is :class:`~rhis_plugin.mmdet.hybrid_encoder.RHISHybridEncoder` (AIFI + CCFM); its flattened
+- the neck is :class:`~rhis_plugin.mmdet.models.necks.RHISHybridEncoder` (AIFI + CCFM); its flattened
   multi-scale output is the decoder's memory directly, there is no deformable encoder;
 - IoU-aware query selection: the top-k encoder tokens by class score give the initial boxes *and* the content
   queries (RT-DETR takes the selected encoder features, DINO a learned embedding); training the selection with
-  :class:`~rhis_plugin.mmdet.varifocal_loss.RHISVarifocalLoss` makes those scores IoU-aware;
+  :class:`~rhis_plugin.mmdet.models.losses.RHISVarifocalLoss` makes those scores IoU-aware;
 - decoder, denoising query groups and the detection head are mmdet's DINO ones.
 """
 from __future__ import annotations

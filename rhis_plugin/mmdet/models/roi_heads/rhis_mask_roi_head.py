@@ -16,7 +16,7 @@ __all__ = ['RHISMaskRoIHead']
 
 @MODELS.register_module()
 class RHISMaskRoIHead(StandardRoIHead):
-    """``StandardRoIHead`` box branch + an :class:`~rhis_plugin.mmdet.rhis_roi_head.RHISRoIHead` mask branch.
+    """``StandardRoIHead`` box branch + an :class:`~rhis_plugin.mmdet.models.roi_heads.RHISRoIHead` mask branch.
 
     Args:
         rhis: the ``RHISRoIHead`` arguments (preset, loss, person_labels, its own train_cfg/test_cfg, weights).

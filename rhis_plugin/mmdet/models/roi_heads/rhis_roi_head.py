@@ -2,7 +2,7 @@
 
 RHIS works on the image itself (its own people-seg UNet and RoI Align of the RGB crop), not on detector
 features, so ``loss`` and ``predict`` take the batch images in RGB [0, 1] (see
-:meth:`RHISDetector.images_rgb01 <rhis_plugin.mmdet.rhis_detector.RHISDetector.images_rgb01>`) where a
+:meth:`RHISDetector.images_rgb01 <rhis_plugin.mmdet.models.detectors.RHISDetector.images_rgb01>`) where a
 standard RoIHead takes neck features. Boxes come from GT (with jitter), from the detector, or both.
 """
 from __future__ import annotations

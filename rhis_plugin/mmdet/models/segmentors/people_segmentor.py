@@ -2,8 +2,8 @@
 
 It trains the :class:`~rhis_plugin.models.PeopleSegUNet` whose weights RHIS then loads frozen
 (``RHISRoIHead(peopleseg_checkpoint=...)``). Data come from COCO-format instance annotations through
-:class:`~rhis_plugin.mmdet.peopleseg_targets.PeopleSegTargets` (target = union of non-crowd person masks) and
-predictions are scored by :class:`~rhis_plugin.mmdet.binary_seg_metric.BinarySegMetric`.
+:class:`~rhis_plugin.mmdet.datasets.transforms.PeopleSegTargets` (target = union of non-crowd person masks) and
+predictions are scored by :class:`~rhis_plugin.mmdet.evaluation.BinarySegMetric`.
 """
 from __future__ import annotations
 
