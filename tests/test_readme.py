@@ -41,8 +41,9 @@ TINY_TOOLS = {
     'bench_quality.py': ['--iters', '1', '--peopleseg-iters', '1', '--image-size', '64', '--batch-size', '1',
                          '--max-rois', '1', '--latency-size', '64', '64'],
     'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
-    'bench_speed.py': ['--presets', 'rhis_b0_64x48', '--rois', '1', '--image-size', '64', '64', '--repeats', '1',
-                       '--warmup', '0'],
+    'bench_speed.py': ['--presets', 'rhis_b0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
+                       '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0'],
+    'bench_working_size.py': ['--sizes', '64', '--iters', '1', '--peopleseg-iters', '1', '--image-size', '64'],
 }
 
 
@@ -162,7 +163,8 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
         result = subprocess.run(tiny_tool_args(command, data_root), cwd=tmp_path, capture_output=True, text=True,
                                 timeout=1200, env=env)
         assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}{result.stderr[-3000:]}'
-        out = shlex.split(command)[shlex.split(command).index('--out') + 1]
+        args = shlex.split(command)
+        out = args[args.index('--out') + 1] if '--out' in args else f"{args[args.index('--out-dir') + 1]}/summary.json"
         outputs[out] = (command, json.loads((tmp_path / out).read_text()), result.stdout)
     for out, (command, results, printed) in outputs.items():
         if 'kd_' in out:
@@ -173,12 +175,22 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
             log = next((tmp_path / 'work_dirs/kd' / results['stage'] / 'student_kd').glob('*/*.log')).read_text()
             assert 'kd_temperature: 10.0000' in log, 'the temperature schedule is not in the log'
         elif 'speed' in out:
-            ours = results['presets']['rhis_b0_64x48']
-            assert set(results['presets']) == {'rhis_b0_64x48', 'upstream_b0_64x48'}
-            assert set(ours['torch_cpu']) >= {'params', 'macs_per_roi', 'macs_per_image', 'latency_ms', 'peak_rss_mb'}
-            assert set(ours['ort_cpu']['latency_ms']) == {'1'}
-            assert ours['ratios']['macs_per_roi'] < 0.2 and 'speedup_ort_cpu_1' in ours['ratios']
-            assert 'speed-up over upstream_b0_64x48' in printed
+            ours = results['rhis']['rhis_b0_64x48']
+            assert set(results['rhis']) == {'rhis_b0_64x48', 'upstream_b0_64x48'}
+            assert set(results['detectors']) == {'yolo11n', 'yolo11n-seg'}
+            assert set(ours['torch_cpu']) >= {'params', 'macs_per_roi', 'macs_per_image', 'latency_ms', 'peak_rss_mb',
+                                              'paste_ms'}
+            assert {size: set(v) for size, v in ours['ort_cpu']['latency_ms'].items()} == {'64x64': {'10'},
+                                                                                          '96x128': {'10'}}
+            assert ours['ratios']['macs_per_roi'] < 0.2 and 'speedup_ort_cpu_64x64_10' in ours['ratios']
+            for key in ('rhis_overhead_ort_cpu_96x128', 'pipeline_vs_seg_ort_cpu_96x128', 'frame_scaling_ort_cpu'):
+                assert key in ours['ratios'], key
+            assert set(results['breakdown']) >= {'unet', 'roi_align', 'encoder', 'decoder', 'paste'}
+            assert 'rhis_overhead' in printed and 'per stage' in printed
+        elif 'working_size' in out:
+            row = results['sizes']['64']
+            assert {'segm_AP', 'segm_AP_sd', 'unet_iou', 'gmac_480x640', 'ms_1080x1920'} <= set(row)
+            assert 'working size vs quality' in printed
         elif 'peopleseg' in out:
             rows = results['encoders']
             assert rows['b0']['trained'].startswith('loaded') and rows['b1']['trained'] == '1 iterations'
@@ -201,5 +213,5 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                 assert columns <= set(row), name
                 assert row['iters'] == (0 if name in ('unet_in_box_b0', 'box_filled') else 1)
             assert 'AP occl.' in printed
-    plots = ['docs/results/latency_vs_rois.png', 'docs/results/ap_vs_latency.png']
+    plots = ['docs/results/latency_vs_persons.png', 'docs/results/ap_vs_latency.png']
     assert all((tmp_path / p).stat().st_size > 1000 for p in plots)

@@ -27,11 +27,11 @@ from rhis_plugin.utils.complexity import count_macs
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet', 'peopleseg')
 ENCODER_CONFIGS = {   # --encoders name -> config (the Resize steps take --image-size)
-    'b0': 'peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py',
-    'b1': 'peopleseg-unet_b1_1xb4-50e_coco-person-320x180.py',
-    'b7': 'peopleseg-unet_b7_1xb4-50e_coco-person-320x180.py',
-    'mobilenetv3_large': 'peopleseg-unet_mobilenetv3-large_1xb4-50e_coco-person-320x180.py',
-    'mobilenetv3_small': 'peopleseg-unet_mobilenetv3-small_1xb4-50e_coco-person-320x180.py',
+    'b0': 'peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py',
+    'b1': 'peopleseg-unet_b1_1xb4-50e_coco-person-lb320.py',
+    'b7': 'peopleseg-unet_b7_1xb4-50e_coco-person-lb320.py',
+    'mobilenetv3_large': 'peopleseg-unet_mobilenetv3-large_1xb4-50e_coco-person-lb320.py',
+    'mobilenetv3_small': 'peopleseg-unet_mobilenetv3-small_1xb4-50e_coco-person-lb320.py',
 }
 ENCODERS = list(ENCODER_CONFIGS)
 METRICS = ('iou', 'dice', 'precision', 'recall', 'auroc')
@@ -44,7 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--iters', type=int, default=300, help='training iterations per encoder')
     parser.add_argument('--checkpoint', nargs='*', default=[], metavar='ENCODER=PATH',
                         help='use these trained weights instead of training (e.g. b7=work_dirs/.../iter_300.pth)')
-    parser.add_argument('--image-size', type=int, nargs=2, default=(320, 180), metavar=('W', 'H'))
+    parser.add_argument('--image-size', type=int, nargs=2, default=(320, 320), metavar=('W', 'H'),
+                        help='Resize scale; the configs letterbox into it (long side 320: the RHIS working size)')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--guided', type=float, nargs=2, default=(4, 1e-2), metavar=('RADIUS', 'EPS'),
                         help='guided-filter refinement settings (pixels at the input size, regularisation)')

@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='local ImageNet weights for ROI encoders, e.g. efficientnet_b0=b0.pth')
     parser.add_argument('--contenders', nargs='+', default=CONTENDERS, choices=CONTENDERS)
     parser.add_argument('--image-size', type=int, default=384, help='training letterbox size (square)')
+    parser.add_argument('--working-size', type=int,
+                        help="every contender's people-seg working size (default: each preset's); the UNets then "
+                             'train on the train set letterboxed to it, the geometry they run at')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
@@ -126,6 +129,9 @@ def main(argv: list[str] | None = None) -> dict:
     work_dir.mkdir(parents=True, exist_ok=True)
     size = (args.image_size, args.image_size)
     train_set = CocoPersonDataset(args.train, image_size=size)
+    options = {} if args.working_size is None else {'working_size': args.working_size}
+    unet_size = build_rhis(args.contenders[0], **options).cfg.working_size
+    unet_train_set = (CocoPersonDataset(args.train, image_size=(unet_size, unet_size)) if unet_size else train_set)
     val_set = CocoPersonDataset(args.val)                      # original sizes: AP in image space
     val_letterboxed = CocoPersonDataset(args.val, image_size=size)
     budget = (TrainConfig(iters=10 ** 9, max_seconds=args.minutes * 60) if args.minutes
@@ -135,13 +141,14 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None
                                                                               else sys.argv[1:]),
                      'train': args.train, 'val': args.val, 'budget': f'{args.minutes} min' if args.minutes
-                     else f'{args.iters} iters', 'image_size': args.image_size, 'threads': args.threads, 'device': args.device,
+                     else f'{args.iters} iters', 'image_size': args.image_size, 'working_size': unet_size,
+                     'threads': args.threads, 'device': args.device,
                      'latency_size': list(args.latency_size), 'peopleseg': {}, 'contenders': {}}
 
     # 1. One trained people-seg UNet per encoder, shared by every contender that uses it.
     unets: dict[str, dict] = {}
     for name in args.contenders:
-        encoder = build_rhis(name).cfg.unet_encoder
+        encoder = build_rhis(name, **options).cfg.unet_encoder
         if encoder in unets:
             continue
         unet = PeopleSegUNet(encoder, frozen=False)
@@ -150,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
             load_peopleseg_weights(unet, unet_checkpoints[encoder])
         else:
             print(f'== people-seg UNet {encoder}: {args.peopleseg_iters} iterations')
-            train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
+            train_peopleseg(unet, unet_train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
                                                          seed=args.seed, log_every=50), device=args.device)
             torch.save(unet.state_dict(), work_dir / f'peopleseg_{encoder}.pth')
         metrics = evaluate_peopleseg(unet, val_set, device=args.device)
@@ -161,7 +168,7 @@ def main(argv: list[str] | None = None) -> dict:
     # 2-3. Train and score every contender.
     for name in args.contenders:
         print(f'== {name}')
-        model = build_rhis(name)
+        model = build_rhis(name, **options)
         model.peopleseg.load_state_dict(unets[model.cfg.unet_encoder])
         if hasattr(model, 'roi_encoder') and model.cfg.roi_encoder in pretrained:
             load_roi_encoder_weights(model.roi_encoder, pretrained[model.cfg.roi_encoder])

@@ -1,13 +1,23 @@
 #!/usr/bin/env python
-"""Speed and memory of RHIS presets side by side with the reference architecture, measured in one run.
+"""Speed and memory of RHIS next to the detector it serves, a YOLO-seg model and the reference, in one run.
 
-    python tools/bench_speed.py --out speed.json --plot latency_vs_rois.png
+    python tools/bench_speed.py --out speed.json --plot latency_vs_persons.png
 
-For each preset: parameters, MACs per image (people-seg UNet) and per ROI (head), latency of the whole model
-(UNet + RoI Align + head) for 1, 10 and 50 ROIs on a 480x640 image with PyTorch on the CPU and ONNX Runtime on
-the CPU (warm-up, median of repeats, fixed threads), peak memory, and every figure's ratio to
-``upstream_b0_64x48`` from the same run. GPU columns (PyTorch, CUDA) are added when a GPU is present.
-Each (preset, backend) runs in its own process so peak memory is its own.
+Measured, each (model, backend) in a fresh process so that peak memory is its own:
+
+- RHIS presets (people-seg UNet at the working size + RoI Align + head; masks at ROI resolution, before
+  paste-back) for 1 / 10 / 50 persons on 480x640 and 1080x1920 frames, PyTorch CPU and ONNX Runtime CPU (the
+  dynamic-size graph fed the frame), GPU columns when CUDA is present; the paste-back of 10 persons at each frame
+  size on its own; parameters and MACs.
+- Ultralytics YOLO11n and YOLO11n-seg (random init from their yaml: cost does not depend on what they find),
+  exported to ONNX at 640 (raw graphs, NMS excluded on both sides), PyTorch CPU and ORT CPU. YOLO11n-seg's masks are
+  its 160x160 prototypes plus per-box coefficients, RHIS's its ROI masks: both before assembly / paste-back.
+- A per-stage breakdown of the first preset (UNet, RoI Align, encoder, decoder, paste) in ms and GMAC, 480x640,
+  10 persons, PyTorch CPU.
+
+Printed ratios (ORT CPU, 10 persons): ``rhis_overhead = RHIS / YOLO11n``, ``pipeline_vs_seg = (YOLO11n + RHIS) /
+YOLO11n-seg``, ``frame_scaling = RHIS at 1080x1920 / at 480x640``, and each preset's speed-up over
+``upstream_b0_64x48``. Run it alone on the machine.
 """
 from __future__ import annotations
 
@@ -23,14 +33,28 @@ from pathlib import Path
 from rhis_plugin.utils.benchmark import write_json
 
 BASELINE = 'upstream_b0_64x48'
-DEFAULT_PRESETS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'upstream_b1_80x60', 'fcn_b0_14x14']
+DEFAULT_PRESETS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14']
+DETECTORS = {'yolo11n': 'yolo11n.yaml', 'yolo11n-seg': 'yolo11n-seg.yaml'}
+REFERENCE_ROIS = '10'
+
+
+def frame_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split('x'))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f'frame sizes look like 480x640 (HxW), got {text!r}') from error
+    return height, width
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--presets', nargs='+', default=DEFAULT_PRESETS)
-    parser.add_argument('--rois', type=int, nargs='+', default=[1, 10, 50], help='ROI counts to time')
-    parser.add_argument('--image-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'))
+    parser.add_argument('--rois', type=int, nargs='+', default=[1, 10, 50], help='persons (ROIs) per frame')
+    parser.add_argument('--frame-sizes', type=frame_size, nargs='+', default=[(480, 640), (1080, 1920)],
+                        metavar='HxW')
+    parser.add_argument('--detectors', nargs='*', default=list(DETECTORS), choices=list(DETECTORS),
+                        help='Ultralytics reference models (none: skip)')
+    parser.add_argument('--detector-size', type=int, default=640, help='the detectors\' input size')
     parser.add_argument('--threads', type=int, default=2, help='CPU threads for PyTorch and ONNX Runtime')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=10)
@@ -38,13 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--backends', nargs='+', default=['torch_cpu', 'ort_cpu', 'torch_cuda'],
                         help='torch_cpu, ort_cpu, torch_cuda (skipped without a GPU)')
     parser.add_argument('--out', help='write every figure as JSON here')
-    parser.add_argument('--plot', help='write a latency-vs-ROIs plot (PNG) here')
-    parser.add_argument('--worker', nargs=2, metavar=('PRESET', 'BACKEND'), help=argparse.SUPPRESS)
+    parser.add_argument('--plot', help='write a latency-vs-persons plot (PNG) here')
+    parser.add_argument('--worker', nargs=3, metavar=('KIND', 'NAME', 'BACKEND'), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def rois_for(count: int):
-    """``count`` ROIs spread over one image (normalised), each about a quarter of its width."""
+    """``count`` ROIs spread over one frame (normalised), each about a quarter of its width."""
     import torch
     generator = torch.Generator().manual_seed(count)
     x1 = torch.rand(count, generator=generator) * 0.7
@@ -52,72 +76,194 @@ def rois_for(count: int):
     return torch.stack([torch.zeros(count), x1, y1, x1 + 0.25, y1 + 0.55], dim=1)
 
 
-def worker(args: argparse.Namespace) -> dict:
-    """Measures one preset on one backend; runs in a fresh process."""
+def ort_session(path: Path, threads: int):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+
+
+def size_key(size: tuple[int, int]) -> str:
+    return f'{size[0]}x{size[1]}'
+
+
+def rhis_worker(preset: str, backend: str, args: argparse.Namespace, tmp: Path) -> dict:
     import torch
 
     from rhis_plugin.models import build_rhis
-    from rhis_plugin.utils.benchmark import current_rss_mb, median_latency, peak_rss_mb
+    from rhis_plugin.postprocess import PostprocessConfig, RoIMasks
+    from rhis_plugin.utils.benchmark import current_rss_mb, median_latency
     from rhis_plugin.utils.complexity import measure_complexity
 
-    preset, backend = args.worker
-    torch.set_num_threads(args.threads)
-    height, width = args.image_size
-    model = build_rhis(preset).eval()
-    result: dict = {'preset': preset, 'backend': backend}
+    model = build_rhis(preset, aux_heads=False).eval()
+    result: dict = {'working_size': model.cfg.working_size}
     if backend == 'torch_cpu':
-        c = measure_complexity(model, (height, width))
+        c = measure_complexity(model, args.frame_sizes[0])
         result.update(params=c.params_total, head_params=c.params_head, macs_per_roi=c.macs_per_roi,
                       macs_per_image=c.macs_per_image)
-    images = torch.rand(1, 3, height, width)
-    latency = {}
+    device = 'cuda' if backend == 'torch_cuda' else 'cpu'
+    sync = torch.cuda.synchronize if device == 'cuda' else None
     if backend == 'ort_cpu':
-        import onnxruntime as ort
-
         from rhis_plugin.deploy import export_onnx
-        with tempfile.TemporaryDirectory() as tmp:
-            path = export_onnx(model, Path(tmp) / f'{preset}.onnx', image_size=(height, width))
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = args.threads
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
-            del model
-            base = current_rss_mb()
-            for count in args.rois:
-                feed = {'images': images.numpy(), 'rois': rois_for(count).numpy()}
-                latency[count] = median_latency(lambda: session.run(None, feed), args.warmup, args.repeats,
-                                                args.max_seconds)
+        session = ort_session(export_onnx(model, tmp / f'{preset}.onnx'), args.threads)
+        del model
+        run = lambda images, rois: session.run(None, {'images': images.numpy(), 'rois': rois.numpy()})  # noqa: E731
     else:
-        device = 'cuda' if backend == 'torch_cuda' else 'cpu'
         model.to(device)
-        images = images.to(device)
-        sync = torch.cuda.synchronize if device == 'cuda' else None
-        if device == 'cuda':
-            torch.cuda.reset_peak_memory_stats()
-        base = current_rss_mb()
+        run = lambda images, rois: model(images, rois)  # noqa: E731
+    base = current_rss_mb()
+    latency: dict = {}
+    for size in args.frame_sizes:
+        images = torch.rand(1, 3, *size, device=device)
+        latency[size_key(size)] = {}
         for count in args.rois:
             rois = rois_for(count).to(device)
             with torch.inference_mode():
-                latency[count] = median_latency(lambda: model(images, rois), args.warmup, args.repeats,
-                                                args.max_seconds, sync)
-        if device == 'cuda':
-            result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
-    result['latency_ms'] = {str(k): v * 1000 for k, v in latency.items()}
-    if backend != 'torch_cuda':
-        result['peak_rss_mb'] = peak_rss_mb()
-        result['inference_mb'] = max(0.0, peak_rss_mb() - base)    # growth over the loaded model: activations
+                latency[size_key(size)][str(count)] = 1000 * median_latency(
+                    lambda: run(images, rois), args.warmup, args.repeats, args.max_seconds, sync)
+    result['latency_ms'] = latency
+    if backend == 'torch_cpu':     # the paste-back of 10 persons at each frame size, on its own
+        mask_size = build_rhis(preset).cfg.mask_size
+        result['paste_ms'] = {}
+        for size in args.frame_sizes:
+            rois = rois_for(int(REFERENCE_ROIS))
+            boxes = rois[:, 1:].clamp(0, 1) * torch.tensor([size[1], size[0], size[1], size[0]])
+            roi = RoIMasks(torch.rand(len(boxes), *mask_size), boxes, size, torch.linspace(1, 0.5, len(boxes)))
+            result['paste_ms'][size_key(size)] = 1000 * median_latency(lambda: roi.paste(PostprocessConfig()),
+                                                                       args.warmup, args.repeats, args.max_seconds)
+    _memory(result, backend, base)
     return result
 
 
-def run_worker(preset: str, backend: str, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, '--worker', preset, backend, '--rois', *map(str, args.rois),
-               '--image-size', *map(str, args.image_size), '--threads', str(args.threads), '--warmup',
-               str(args.warmup), '--repeats', str(args.repeats), '--max-seconds', str(args.max_seconds)]
+def detector_worker(name: str, backend: str, args: argparse.Namespace, tmp: Path) -> dict:
+    import torch
+    from ultralytics import YOLO
+
+    from rhis_plugin.utils.benchmark import current_rss_mb, median_latency
+    from rhis_plugin.utils.complexity import count_macs
+
+    size = args.detector_size
+    yolo = YOLO(DETECTORS[name])
+    images = torch.rand(1, 3, size, size)
+    result: dict = {'input_size': size}
+    device = 'cuda' if backend == 'torch_cuda' else 'cpu'
+    sync = torch.cuda.synchronize if device == 'cuda' else None
+    if backend == 'ort_cpu':
+        os.chdir(tmp)
+        path = yolo.export(format='onnx', imgsz=size, simplify=False, verbose=False)
+        session = ort_session(Path(path), args.threads)
+        name_in = session.get_inputs()[0].name
+        run = lambda: session.run(None, {name_in: images.numpy()})  # noqa: E731
+    else:
+        network = yolo.model.fuse().eval().to(device)
+        images = images.to(device)
+        if backend == 'torch_cpu':
+            result['gmac'] = count_macs(lambda: network(images)) / 1e9
+            result['params'] = sum(p.numel() for p in network.parameters())
+        run = lambda: network(images)  # noqa: E731
+    base = current_rss_mb()
+    with torch.inference_mode():
+        result['latency_ms'] = 1000 * median_latency(run, args.warmup, args.repeats, args.max_seconds, sync)
+    _memory(result, backend, base)
+    return result
+
+
+def breakdown_worker(preset: str, args: argparse.Namespace) -> dict:
+    """UNet, RoI Align, encoder, decoder and paste of ``preset`` for 10 persons on the first frame size."""
+    import torch
+
+    from rhis_plugin.models import build_rhis
+    from rhis_plugin.postprocess import PostprocessConfig
+    from rhis_plugin.utils.benchmark import median_latency
+    from rhis_plugin.utils.complexity import count_macs
+
+    model = build_rhis(preset, aux_heads=False).eval()
+    if not hasattr(model, 'roi_encoder'):
+        return {}
+    size = args.frame_sizes[0]
+    images = torch.rand(1, 3, *size)
+    rois = rois_for(int(REFERENCE_ROIS))
+    with torch.inference_mode():
+        logits, features, scales = model.segment_people(images)
+        frame_boxes, working_boxes = model.roi_boxes(rois, images, scales)
+        pooled, guide = model.crop_inputs(images, logits, features, frame_boxes, working_boxes)
+        encoded = model.roi_encoder(pooled[:, :4])
+        probs = torch.softmax(model.head(encoded, pooled, guide, with_aux=False)['masks'], 1)[:, 1]
+        roi = model.predict_rois(images, [frame_boxes[:, 1:]])[0]
+        stages = {
+            'unet': lambda: model.segment_people(images),
+            'roi_align': lambda: model.crop_inputs(images, logits, features, frame_boxes, working_boxes),
+            'encoder': lambda: model.roi_encoder(pooled[:, :4]),
+            'decoder': lambda: model.head(encoded, pooled, guide, with_aux=False),
+            'paste': lambda: roi.paste(PostprocessConfig()),
+        }
+        out = {'frame_size': size_key(size), 'persons': int(REFERENCE_ROIS), 'mask_probs_shape': list(probs.shape)}
+        for stage, fn in stages.items():
+            out[stage] = {'ms': 1000 * median_latency(fn, args.warmup, args.repeats, args.max_seconds),
+                          'gmac': count_macs(fn) / 1e9 if stage != 'paste' else 0.0}
+    return out
+
+
+def _memory(result: dict, backend: str, base: float) -> None:
+    from rhis_plugin.utils.benchmark import peak_rss_mb
+    if backend == 'torch_cuda':
+        import torch
+        result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
+    else:
+        result['peak_rss_mb'] = peak_rss_mb()
+        result['inference_mb'] = max(0.0, peak_rss_mb() - base)    # growth over the loaded model: activations
+
+
+def worker(args: argparse.Namespace) -> dict:
+    import torch
+    torch.set_num_threads(args.threads)
+    kind, name, backend = args.worker
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == 'rhis':
+            return rhis_worker(name, backend, args, Path(tmp))
+        if kind == 'detector':
+            return detector_worker(name, backend, args, Path(tmp))
+        return breakdown_worker(name, args)
+
+
+def run_worker(kind: str, name: str, backend: str, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, '--worker', kind, name, backend, '--rois', *map(str, args.rois),
+               '--frame-sizes', *map(size_key, args.frame_sizes), '--detector-size', str(args.detector_size),
+               '--threads', str(args.threads), '--warmup', str(args.warmup), '--repeats', str(args.repeats),
+               '--max-seconds', str(args.max_seconds)]
     env = {**os.environ, 'OMP_NUM_THREADS': str(args.threads), 'PYTHONWARNINGS': 'ignore'}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        raise RuntimeError(f'{preset} on {backend} failed:\n{done.stderr[-3000:]}')
+        raise RuntimeError(f'{kind} {name} on {backend} failed:\n{done.stderr[-3000:]}')
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ratios(results: dict, backends: list[str]) -> None:
+    """Speed-ups over the reference architecture, and the RHIS-vs-detector ratios at 10 persons."""
+    sizes = list(results['rhis'][next(iter(results['rhis']))][backends[0]]['latency_ms'])
+    base = results['rhis'].get(BASELINE)
+    for preset, row in results['rhis'].items():
+        r = row['ratios'] = {}
+        if base is not None:
+            r['macs_per_roi'] = row['torch_cpu']['macs_per_roi'] / base['torch_cpu']['macs_per_roi']
+            r['params'] = row['torch_cpu']['params'] / base['torch_cpu']['params']
+        for backend in backends:
+            latency = row[backend]['latency_ms']
+            if REFERENCE_ROIS in latency[sizes[0]] and len(sizes) > 1:
+                r[f'frame_scaling_{backend}'] = latency[sizes[-1]][REFERENCE_ROIS] / latency[sizes[0]][REFERENCE_ROIS]
+            for size in sizes:
+                for count, ms in latency[size].items():
+                    if base is not None:
+                        r[f'speedup_{backend}_{size}_{count}'] = base[backend]['latency_ms'][size][count] / ms
+                    detectors = results['detectors']
+                    if count != REFERENCE_ROIS or backend not in detectors.get('yolo11n', {}):
+                        continue
+                    yolo = detectors['yolo11n'][backend]['latency_ms']
+                    r[f'rhis_overhead_{backend}_{size}'] = ms / yolo
+                    if backend in detectors.get('yolo11n-seg', {}):
+                        r[f'pipeline_vs_seg_{backend}_{size}'] = (yolo + ms) / detectors['yolo11n-seg'][backend][
+                            'latency_ms']
 
 
 def plot(results: dict, path: str) -> None:
@@ -125,19 +271,25 @@ def plot(results: dict, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    for backend, style in (('torch_cpu', '-o'), ('ort_cpu', '--s')):
-        for preset, row in results['presets'].items():
+    backend = 'ort_cpu' if any('ort_cpu' in row for row in results['rhis'].values()) else 'torch_cpu'
+    sizes = results['frame_sizes']
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 4.2), dpi=120, sharey=True, squeeze=False)
+    for ax, size in zip(axes[0], sizes):
+        for preset, row in results['rhis'].items():
             if backend in row:
-                counts = sorted(int(k) for k in row[backend]['latency_ms'])
-                ax.plot(counts, [row[backend]['latency_ms'][str(c)] for c in counts], style,
-                        label=f'{preset} ({backend})')
-    ax.set_xlabel('ROIs per image')
-    ax.set_ylabel('latency per image (ms)')
-    ax.set_yscale('log')
-    ax.set_title(f'{results["image_size"][0]}x{results["image_size"][1]} image, {results["threads"]} CPU threads')
-    ax.grid(True, which='both', alpha=0.3)
-    ax.legend(fontsize=6)
+                latency = row[backend]['latency_ms'][size]
+                counts = sorted(int(k) for k in latency)
+                ax.plot(counts, [latency[str(c)] for c in counts], '-o', label=preset)
+        for name, style in (('yolo11n', '--'), ('yolo11n-seg', ':')):
+            if backend in results['detectors'].get(name, {}):
+                ax.axhline(results['detectors'][name][backend]['latency_ms'], color='k', linestyle=style,
+                           label=f'{name} ({results["detector_size"]}, whole model)')
+        ax.set_xlabel('persons (ROIs) per frame')
+        ax.set_yscale('log')
+        ax.set_title(f'{size} frame, {backend}, {results["threads"]} threads', fontsize=9)
+        ax.grid(True, which='both', alpha=0.3)
+    axes[0][0].set_ylabel('latency per frame (ms)')
+    axes[0][-1].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path)
 
@@ -149,23 +301,21 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     import torch
     backends = [b for b in args.backends if b != 'torch_cuda' or torch.cuda.is_available()]
-    presets = list(dict.fromkeys([*args.presets, BASELINE]))
-    results = {'image_size': list(args.image_size), 'threads': args.threads, 'rois': args.rois,
+    results = {'command': 'python tools/bench_speed.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+               'frame_sizes': [size_key(s) for s in args.frame_sizes], 'threads': args.threads, 'rois': args.rois,
+               'detector_size': args.detector_size,
                'machine': f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
-                          f'torch {torch.__version__}', 'baseline': BASELINE, 'presets': {}}
-    for preset in presets:
-        row = results['presets'].setdefault(preset, {})
+                          f'torch {torch.__version__}', 'baseline': BASELINE, 'rhis': {}, 'detectors': {}}
+    for preset in dict.fromkeys(args.presets):
         for backend in backends:
             print(f'measuring {preset} on {backend} ...', flush=True)
-            row[backend] = run_worker(preset, backend, args)
-    base = results['presets'][BASELINE]
-    for preset, row in results['presets'].items():
-        row['ratios'] = {'macs_per_roi': row['torch_cpu']['macs_per_roi'] / base['torch_cpu']['macs_per_roi'],
-                         'params': row['torch_cpu']['params'] / base['torch_cpu']['params']}
+            results['rhis'].setdefault(preset, {})[backend] = run_worker('rhis', preset, backend, args)
+    for name in args.detectors:
         for backend in backends:
-            for count in map(str, args.rois):
-                row['ratios'][f'speedup_{backend}_{count}'] = (base[backend]['latency_ms'][count]
-                                                               / row[backend]['latency_ms'][count])
+            print(f'measuring {name} on {backend} ...', flush=True)
+            results['detectors'].setdefault(name, {})[backend] = run_worker('detector', name, backend, args)
+    results['breakdown'] = run_worker('breakdown', args.presets[0], 'torch_cpu', args)
+    ratios(results, backends)
     print_table(results, backends)
     if args.out:
         write_json(args.out, results)
@@ -177,24 +327,35 @@ def main(argv: list[str] | None = None) -> dict:
 
 def print_table(results: dict, backends: list[str]) -> None:
     counts = [str(c) for c in results['rois']]
-    print(f'\nimage {results["image_size"][0]}x{results["image_size"][1]}, {results["threads"]} threads, '
-          f'{results["machine"]}; latency = median ms per image for N ROIs; x = speed-up over {BASELINE}')
-    header = f'{"preset":<18} {"params":>7} {"GMAC/img":>8} {"GMAC/ROI":>8} {"MAC ratio":>9}'
-    for backend in backends:
-        header += ''.join(f' {backend + "@" + c:>16}' for c in counts)
-    header += f' {"peak MB":>8} {"infer MB":>8}'
+    print(f'\n{results["threads"]} threads, {results["machine"]}; median ms per frame for N persons (RHIS: UNet at '
+          'the working size + RoI Align + head, ROI masks before paste-back)')
+    header = f'{"model":<18} {"frame":>10} {"backend":>10}' + ''.join(f' {"N=" + c:>9}' for c in counts)
+    header += f' {"paste 10":>9} {"peak MB":>8}'
     print(header)
     print('-' * len(header))
-    for preset, row in results['presets'].items():
-        cpu = row['torch_cpu']
-        line = (f'{preset:<18} {cpu["params"] / 1e6:>6.1f}M {cpu["macs_per_image"] / 1e9:>8.2f} '
-                f'{cpu["macs_per_roi"] / 1e9:>8.3f} {row["ratios"]["macs_per_roi"]:>9.3f}')
+    for preset, row in results['rhis'].items():
         for backend in backends:
-            for c in counts:
-                cell = f'{row[backend]["latency_ms"][c]:.0f} ({row["ratios"][f"speedup_{backend}_{c}"]:.1f}x)'
-                line += f' {cell:>16}'
-        line += f' {cpu["peak_rss_mb"]:>8.0f} {cpu["inference_mb"]:>8.0f}'
-        print(line)
+            for size, latency in row[backend]['latency_ms'].items():
+                line = f'{preset:<18} {size:>10} {backend:>10}' + ''.join(f' {latency[c]:>9.1f}' for c in counts)
+                paste = row[backend].get('paste_ms', {}).get(size)
+                line += f' {paste:>9.1f}' if paste is not None else f' {"":>9}'
+                line += f' {row[backend].get("peak_rss_mb", row[backend].get("peak_gpu_mb", 0)):>8.0f}'
+                print(line)
+    for name, row in results['detectors'].items():
+        for backend in backends:
+            m = row[backend]
+            print(f'{name:<18} {results["detector_size"]:>10} {backend:>10} {m["latency_ms"]:>9.1f} (whole model, '
+                  f'{row["torch_cpu"].get("gmac", float("nan")):.2f} GMAC) {m.get("peak_rss_mb", 0):>8.0f} MB')
+    print('\nratios at 10 persons (< 1: RHIS is cheaper)')
+    for preset, row in results['rhis'].items():
+        shown = {k: v for k, v in row['ratios'].items() if not k.startswith('speedup_') or k.endswith('_10')}
+        print(f'  {preset}: ' + ', '.join(f'{k} {v:.2f}' for k, v in shown.items()))
+    b = results.get('breakdown') or {}
+    if b:
+        print(f'\nper stage, {results["rhis"] and next(iter(results["rhis"]))}, {b["frame_size"]}, {b["persons"]} '
+              'persons, PyTorch CPU: ' + ', '.join(f'{k} {b[k]["ms"]:.1f} ms / {b[k]["gmac"]:.2f} GMAC'
+                                                    for k in ('unet', 'roi_align', 'encoder', 'decoder', 'paste')))
+    print('(speed-up over upstream_b0_64x48 in ratios: speedup_<backend>_<frame>_<persons>)')
 
 
 if __name__ == '__main__':

@@ -1,13 +1,17 @@
 #!/usr/bin/env python
 """Exports an RHIS preset or checkpoint to ONNX (RHIS contract), with a JSON sidecar next to it.
 
-    python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --image-size 480 640 --out rhis_b0.onnx
+    python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --out rhis_b0.onnx
     python tools/export_onnx.py --preset rhis_b0_64x48 --out rhis_b0_random.onnx
+    python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --detector yolo11n.onnx --out yolo11n_rhis.onnx
+
+With ``--detector`` (an Ultralytics export made with ``nms=True``, or an RT-DETR / D-FINE / DEIM export) the
+detector and RHIS become one file: frame in; boxes, scores, labels and ROI masks out (rhis_plugin.deploy.end_to_end).
 """
 import argparse
 import sys
 
-from rhis_plugin.deploy import export_onnx
+from rhis_plugin.deploy import export_end_to_end, export_onnx
 from rhis_plugin.models import build_rhis, list_presets, load_rhis
 
 
@@ -17,14 +21,25 @@ def main() -> int:
     source.add_argument('--checkpoint', help='an RHIS checkpoint (save_rhis / tools/train_rhis.py)')
     source.add_argument('--preset', choices=list_presets(), help='a preset with random weights (for tests)')
     parser.add_argument('--out', required=True)
-    parser.add_argument('--image-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'))
-    parser.add_argument('--dynamic-image', action='store_true', help='dynamic H and W instead of a fixed size')
-    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help='a fixed input size (default: any frame size; the graph letterboxes to the working size)')
+    parser.add_argument('--opset', type=int, default=18)
+    parser.add_argument('--detector', help='merge this ONNX detector in front of RHIS (one end-to-end file)')
+    parser.add_argument('--conf', type=float, default=0.25, help='with --detector: score threshold in the graph')
+    parser.add_argument('--classes', type=int, nargs='+', default=[0],
+                        help="with --detector: the detector's person labels (default 0)")
+    parser.add_argument('--detector-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help="with --detector: the detector's input size when its graph does not fix it")
     args = parser.parse_args()
     try:
         model = load_rhis(args.checkpoint, aux_heads=False) if args.checkpoint else \
             build_rhis(args.preset, aux_heads=False)
-        path = export_onnx(model, args.out, tuple(args.image_size), args.opset, args.dynamic_image)
+        size = args.image_size and tuple(args.image_size)
+        if args.detector:
+            path = export_end_to_end(model, args.detector, args.out, args.conf, args.classes,
+                                     args.detector_size and tuple(args.detector_size), size)
+        else:
+            path = export_onnx(model, args.out, size, args.opset)
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2

@@ -24,12 +24,12 @@ from rhis_plugin.utils.benchmark import write_json
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet')
 STAGES = {
-    'peopleseg': dict(teacher='peopleseg/peopleseg-unet_b7_1xb4-50e_coco-person-320x180.py',
-                      student='peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py',
-                      distill='kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-320x180.py',
+    'peopleseg': dict(teacher='peopleseg/peopleseg-unet_b7_1xb4-50e_coco-person-lb320.py',
+                      student='peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py',
+                      distill='kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-lb320.py',
                       teacher_key='model.teacher_checkpoint',
                       metrics=('peopleseg/iou', 'peopleseg/dice', 'peopleseg/precision', 'peopleseg/recall',
-                               'peopleseg/auroc'), image_size=(320, 180)),
+                               'peopleseg/auroc'), image_size=(320, 320)),
     'instance': dict(teacher='rhis/rhis-b7_gt-boxes_1xb4-36e_coco-person.py',
                      student='rhis/rhis-b0_gt-boxes_1xb4-36e_coco-person.py',
                      distill='kd/kd_rhis-b7-to-b0_gt-boxes_1xb4-36e_coco-person.py',
@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--teacher-iters', type=int, default=600)
     parser.add_argument('--student-iters', type=int, default=400)
     parser.add_argument('--image-size', type=int, nargs=2, metavar=('W', 'H'),
-                        help='input size (default 320 180 for peopleseg, 640 640 for instance)')
+                        help='Resize scale (default 320 320 for peopleseg: letterbox to 320; 640 640 for instance)')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, help='learning rate for every run (default: the configs\')')
     parser.add_argument('--kd-weight', type=float, default=0.5, help='a: share of the distillation term')

@@ -6,6 +6,7 @@ missing.
 """
 from .detectors import (Detections, JsonDetections, MMDetDetector, OnnxDetrDetector, OnnxYoloDetector,
                         UltralyticsDetector, load_detector)
+from .end_to_end import EndToEndResult, OnnxEndToEnd, export_end_to_end
 from .export import ExportWrapper, export_onnx
 from .export_refiner import FixedGuidedFilter, export_refiner_onnx
 from .onnx_session import default_providers, onnx_session
@@ -13,6 +14,7 @@ from .pipeline import RHISBackend, draw_overlay, iter_frames, run_predict
 from .runtime import OnnxRHIS
 
 __all__ = ['Detections', 'JsonDetections', 'MMDetDetector', 'OnnxDetrDetector', 'OnnxYoloDetector',
-           'UltralyticsDetector', 'load_detector', 'ExportWrapper', 'export_onnx', 'FixedGuidedFilter',
+           'UltralyticsDetector', 'load_detector', 'EndToEndResult', 'OnnxEndToEnd', 'export_end_to_end', 'ExportWrapper',
+           'export_onnx', 'FixedGuidedFilter',
            'export_refiner_onnx', 'default_providers', 'onnx_session', 'RHISBackend', 'draw_overlay', 'iter_frames',
            'run_predict', 'OnnxRHIS']

@@ -21,7 +21,7 @@ from pycocotools import mask as mask_utils
 from ..data.images import read_rgb_image, rgb_to_tensor
 from .._optional import require
 from ..models import load_rhis
-from ..postprocess import PastedMasks, PostprocessConfig, union_person_mask
+from ..postprocess import PastedMasks, PostprocessConfig, RoIMasks
 from .runtime import OnnxRHIS
 
 __all__ = ['RHISBackend', 'iter_frames', 'iter_instance_masks', 'run_predict', 'draw_overlay', 'paint_masks']
@@ -43,28 +43,30 @@ class RHISBackend:
             self.onnx, self.model = None, load_rhis(path, map_location=device, aux_heads=False).eval().to(device)
         self.device = device
 
+    def roi_masks(self, image: np.ndarray, boxes: np.ndarray, scores: np.ndarray | None = None) -> RoIMasks:
+        """ROI-space masks for pixel boxes [N, 4] of one RGB image, to paste on demand."""
+        if self.onnx is not None:
+            return self.onnx.predict_rois([image], [boxes], None if scores is None else [scores])[0]
+        tensor = rgb_to_tensor(image)[None].to(self.device)
+        score_tensors = None if scores is None else [torch.as_tensor(np.asarray(scores, np.float32))]
+        return self.model.predict_rois(tensor, [torch.as_tensor(boxes).float().to(self.device)], score_tensors)[0]
+
     def masks(self, image: np.ndarray, boxes: np.ndarray, cfg: PostprocessConfig,
               scores: np.ndarray | None = None) -> PastedMasks:
         """Masks for pixel boxes [N, 4] of one RGB image; ``scores`` [N] rank instances for exclusivity."""
-        if self.onnx is not None:
-            return self.onnx.predict([image], [boxes], cfg, None if scores is None else [scores])[0]
-        tensor = rgb_to_tensor(image)[None].to(self.device)
-        score_tensors = None if scores is None else [torch.as_tensor(np.asarray(scores, np.float32))]
-        return self.model.predict(tensor, [torch.from_numpy(boxes).float().to(self.device)], cfg, score_tensors)[0]
+        return self.roi_masks(image, boxes, scores).paste(cfg, _guide(image, cfg))
 
     def person_mask(self, image: np.ndarray, threshold: float) -> np.ndarray:
         """Binary mode: the people-seg UNet's person mask at the image size."""
-        height, width = image.shape[:2]
         if self.onnx is not None:
-            size = self.onnx.image_size or (height, width)
-            tensor = rgb_to_tensor(image)[None]
-            tensor = torch.nn.functional.interpolate(tensor, size=tuple(size), mode='bilinear', align_corners=False)
-            probs = torch.from_numpy(self.onnx.run(tensor.numpy(), np.zeros((0, 5), np.float32))['binary_masks'])
+            probs = self.onnx.person_probability(image)
         else:
-            tensor = rgb_to_tensor(image)[None].to(self.device)
-            with torch.no_grad():
-                probs = self.model(tensor, torch.zeros((0, 5), device=self.device))['binary_masks'].cpu()
-        return union_person_mask(probs, threshold, (height, width))[0].numpy()
+            probs = self.model.person_probability(rgb_to_tensor(image)[None].to(self.device)).cpu()
+        return (probs[0, 0] > threshold).numpy()
+
+
+def _guide(image: np.ndarray, cfg: PostprocessConfig) -> torch.Tensor | None:
+    return rgb_to_tensor(image) if cfg.smoothing == 'guided' else None
 
 
 def iter_frames(source: str | Path,
@@ -141,20 +143,12 @@ def draw_overlay(image: np.ndarray, masks: np.ndarray, boxes: np.ndarray, alpha:
 def iter_instance_masks(backend: 'RHISBackend', image: np.ndarray, dets: Any, postprocess: PostprocessConfig,
                         chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(instance indices, bool masks [n, H, W]) for the detections of one image, ``chunk`` boxes at a time in
-    descending score order, so that memory stays bounded however many boxes there are.
-
-    Exclusivity holds across chunks: a later (lower-score) chunk gets only the pixels no earlier one owns, as
-    within a chunk. Equal scores split across two chunks go to the earlier one.
+    descending score order, so that memory stays bounded however many boxes there are: RHIS runs once (ROI-space
+    masks), and :meth:`RoIMasks.iter_paste` pastes them chunk by chunk, exclusive across chunks.
     """
-    order = np.argsort(-np.asarray(dets.scores, np.float64), kind='stable')
-    owned = np.zeros(image.shape[:2], bool) if postprocess.exclusive else None
-    for start in range(0, len(order), chunk):
-        indices = order[start:start + chunk]
-        masks = backend.masks(image, dets.boxes[indices], postprocess, dets.scores[indices]).masks.cpu().numpy()
-        if owned is not None:
-            masks &= ~owned
-            owned |= masks.any(axis=0)
-        yield indices, masks
+    roi_masks = backend.roi_masks(image, dets.boxes, dets.scores)
+    for indices, pasted in roi_masks.iter_paste(postprocess, _guide(image, postprocess), chunk):
+        yield indices.cpu().numpy(), pasted.masks.cpu().numpy()
 
 
 def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str | Path, out_dir: str | Path,

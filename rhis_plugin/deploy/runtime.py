@@ -9,8 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..postprocess import PastedMasks, PostprocessConfig, paste_batch
 from ..data.images import rgb_to_tensor
+from ..models.working_size import working_to_frame
+from ..postprocess import PastedMasks, PostprocessConfig, RoIMasks
 from .onnx_session import onnx_session
 
 __all__ = ['OnnxRHIS']
@@ -18,6 +19,11 @@ __all__ = ['OnnxRHIS']
 
 class OnnxRHIS:
     """Runs an RHIS ONNX graph: ``images`` [B,3,H,W] + ``rois`` [N,5] -> ``masks`` [N,3,mh,mw] (+ ``binary_masks``).
+
+    Graphs with dynamic H and W (this package's default) take each frame as it is: the graph letterboxes it to its
+    working size itself, exactly as the PyTorch model does. Fixed-size graphs (``--image-size``, the reference's
+    released files) get each frame resized to their size first. ``binary_masks`` comes out at the graph's working
+    size (from the JSON sidecar; the input size for graphs without one) and :meth:`person_probability` maps it back.
 
     Args:
         path: the ONNX file.
@@ -51,6 +57,7 @@ class OnnxRHIS:
         self.mask_shape = self.session.get_outputs()[outputs.index('masks')].shape[2:]
         sidecar = path.with_suffix(path.suffix + '.json')
         self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        self.working_size = self.metadata.get('working_size')
 
     def run(self, images: np.ndarray, rois: np.ndarray) -> dict[str, np.ndarray]:
         """Raw outputs for images [B,3,H,W] in [0,1] at the graph's size and normalised rois [N,5].
@@ -76,17 +83,25 @@ class OnnxRHIS:
             result['binary_masks'] = binary
         return result
 
-    def predict(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
-                postprocess: PostprocessConfig = PostprocessConfig(),
-                scores: Sequence[np.ndarray] | None = None) -> list[PastedMasks]:
-        """Image-space masks for RGB uint8 images (H, W, 3) of any size and pixel boxes [Ni, 4] per image.
+    def _graph_input(self, image: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the image as a [1, 3, H, W] tensor, the graph's input: the same, resized to a fixed-size graph's size)."""
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f'images must be RGB arrays (H, W, 3), got shape {image.shape}')
+        tensor = rgb_to_tensor(image)[None]
+        if self.image_size is None or tuple(image.shape[:2]) == tuple(self.image_size):
+            return tensor, tensor
+        return tensor, F.interpolate(tensor, size=tuple(self.image_size), mode='bilinear', align_corners=False,
+                                     antialias=True)
 
-        Images are resized to the graph's input size (if fixed) one at a time; masks are pasted back at each
-        image's own size, exactly as the PyTorch path does. ``scores`` (one [Ni] array per image) rank
-        instances for exclusive masks, as in :meth:`rhis_plugin.models.RHIS.predict`.
+    def predict_rois(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
+                     scores: Sequence[np.ndarray] | None = None) -> list[RoIMasks]:
+        """ROI-space masks for RGB uint8 images (H, W, 3) of any size and pixel boxes [Ni, 4] per image, as
+        :meth:`rhis_plugin.models.RHIS.predict_rois` gives them: paste with :meth:`RoIMasks.paste` or
+        :meth:`RoIMasks.iter_paste`.
 
         Returns:
-            One :class:`~rhis_plugin.postprocess.PastedMasks` per image (bool masks [Ni, H, W] in box order).
+            One :class:`~rhis_plugin.postprocess.RoIMasks` per image.
         """
         if len(images) != len(boxes):
             raise ValueError(f'got {len(boxes)} box arrays for {len(images)} images')
@@ -94,22 +109,40 @@ class OnnxRHIS:
             raise ValueError(f'got {len(scores)} score arrays for {len(boxes)} box arrays')
         results = []
         for index, (image, image_boxes) in enumerate(zip(images, boxes)):
-            image = np.asarray(image)
-            if image.ndim != 3 or image.shape[2] != 3:
-                raise ValueError(f'images must be RGB arrays (H, W, 3), got shape {image.shape}')
-            height, width = image.shape[:2]
-            tensor = rgb_to_tensor(image)[None]
-            model_input = tensor
-            if self.image_size is not None and (height, width) != tuple(self.image_size):
-                model_input = F.interpolate(tensor, size=tuple(self.image_size), mode='bilinear', align_corners=False,
-                                            antialias=True)
+            tensor, model_input = self._graph_input(image)
+            height, width = tensor.shape[-2:]
             image_boxes = torch.as_tensor(np.asarray(image_boxes, dtype=np.float32)).reshape(-1, 4)
-            # Normalised coordinates are the same before and after the resize; clipped like the model clips.
-            normalised = (image_boxes / torch.tensor([width, height, width, height])).clamp(0, 1)
+            # Normalised coordinates are the same before and after a resize; clipped like the model clips.
+            scale = torch.tensor([width, height, width, height], dtype=torch.float32)
+            normalised = (image_boxes / scale).clamp(0, 1)
             rois = torch.cat([torch.zeros(len(normalised), 1), normalised], dim=1)
             logits = torch.from_numpy(self.run(model_input.numpy(), rois.numpy())['masks'])
-            probs = torch.softmax(logits, dim=1)[:, 1]
-            pixel_boxes = normalised * torch.tensor([width, height, width, height])
-            image_scores = None if scores is None else [torch.as_tensor(np.asarray(scores[index], np.float32))]
-            results += paste_batch(probs, [pixel_boxes], [(height, width)], postprocess, [tensor[0]], image_scores)
+            image_scores = None if scores is None else torch.as_tensor(np.asarray(scores[index], np.float32))
+            results.append(RoIMasks(torch.softmax(logits, dim=1)[:, 1], normalised * scale, (height, width),
+                                    image_scores))
         return results
+
+    def predict(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
+                postprocess: PostprocessConfig = PostprocessConfig(),
+                scores: Sequence[np.ndarray] | None = None) -> list[PastedMasks]:
+        """Image-space masks for RGB uint8 images (H, W, 3) of any size and pixel boxes [Ni, 4] per image, pasted at
+        each image's own size as the PyTorch path does. ``scores`` (one [Ni] array per image) rank instances for
+        exclusive masks, as in :meth:`rhis_plugin.models.RHIS.predict`.
+
+        Returns:
+            One :class:`~rhis_plugin.postprocess.PastedMasks` per image (bool masks [Ni, H, W] in box order).
+        """
+        guided = postprocess.smoothing == 'guided'
+        return [roi_masks.paste(postprocess, rgb_to_tensor(np.asarray(image)) if guided else None)
+                for roi_masks, image in zip(self.predict_rois(images, boxes, scores), images)]
+
+    def person_probability(self, image: np.ndarray) -> torch.Tensor:
+        """The graph's ``binary_masks`` for one RGB image, mapped back to its size: [1, 1, H, W]."""
+        if 'binary_masks' not in self.outputs:
+            raise ValueError(f'{self.path} has no binary_masks output (binary mode needs it)')
+        tensor, model_input = self._graph_input(image)
+        binary = torch.from_numpy(self.run(model_input.numpy(), np.zeros((0, 5), np.float32))['binary_masks'])
+        probs = working_to_frame(binary, tuple(model_input.shape[-2:]), self.working_size)
+        if probs.shape[-2:] != tensor.shape[-2:]:
+            probs = F.interpolate(probs, size=tuple(tensor.shape[-2:]), mode='bilinear', align_corners=False)
+        return probs

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from torchvision.ops import roi_align
 
 from .peopleseg_unet import PeopleSegUNet
 from .rhis import RHIS, RHISConfig
@@ -35,9 +34,6 @@ class _Baseline(RHIS):
         nn.Module.__init__(self)
         self.cfg = cfg
         self.peopleseg = PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet)
-
-    def _align(self, x: torch.Tensor, boxes: torch.Tensor, size) -> torch.Tensor:
-        return roi_align(x, boxes, size, spatial_scale=1.0, sampling_ratio=self.cfg.sampling_ratio, aligned=True)
 
 
 class FCNMaskBaseline(_Baseline):
@@ -61,10 +57,8 @@ class FCNMaskBaseline(_Baseline):
     def feature_channels(self) -> int:
         return self.upsample[0].out_channels
 
-    def forward_rois(self, images, person_logits, unet_features, boxes) -> dict[str, torch.Tensor]:
-        person_prob = torch.sigmoid(person_logits) * 2 - 1
-        normalised_rgb = (images - self.peopleseg.mean) / self.peopleseg.std
-        pooled = self._align(torch.cat([normalised_rgb, person_prob, unet_features], dim=1), boxes, self.roi_size)
+    def forward_rois(self, images, person_logits, unet_features, frame_boxes, working_boxes) -> dict[str, torch.Tensor]:
+        pooled, _ = self.crop_inputs(images, person_logits, unet_features, frame_boxes, working_boxes)
         features = self.upsample(self.convs(pooled))
         return {'masks': binary_to_three_class(self.predictor(features)), 'features': features}
 
@@ -72,13 +66,13 @@ class FCNMaskBaseline(_Baseline):
 class UNetInBoxBaseline(_Baseline):
     """The UNet's person logits, RoI-aligned to the mask size: everyone in the box counts as the target."""
 
-    def forward_rois(self, images, person_logits, unet_features, boxes) -> dict[str, torch.Tensor]:
-        return {'masks': binary_to_three_class(self._align(person_logits, boxes, self.mask_size))}
+    def forward_rois(self, images, person_logits, unet_features, frame_boxes, working_boxes) -> dict[str, torch.Tensor]:
+        return {'masks': binary_to_three_class(self.roi_align(person_logits, working_boxes, self.mask_size))}
 
 
 class BoxFilledBaseline(_Baseline):
     """The whole box is the person (a confident constant logit)."""
 
-    def forward_rois(self, images, person_logits, unet_features, boxes) -> dict[str, torch.Tensor]:
-        logits = person_logits.new_full((boxes.shape[0], 1, *self.mask_size), 10.0)
+    def forward_rois(self, images, person_logits, unet_features, frame_boxes, working_boxes) -> dict[str, torch.Tensor]:
+        logits = person_logits.new_full((frame_boxes.shape[0], 1, *self.mask_size), 10.0)
         return {'masks': binary_to_three_class(logits)}

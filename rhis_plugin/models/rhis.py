@@ -1,14 +1,17 @@
 """RHIS: ROI-based hierarchical instance segmentation of people.
 
-    images [B, 3, H, W] in [0, 1] --> frozen people-seg UNet --> person logits + decoder features
-    rois [N, 5] (normalised) ------> RoI Align (torchvision, aligned, sampling_ratio >= 2) of
-                                     [normalised RGB | person probability | UNet features] at the ROI size,
-                                     and of the person probability at the mask size (2x ROI) as edge guide
+    images [B, 3, H, W] in [0, 1] --> letterbox to the working size (long side <= working_size)
+                                  --> frozen people-seg UNet --> person logits + decoder features (working size)
+    rois [N, 5] (normalised) ------> RoI Align (torchvision, aligned, sampling_ratio >= 2) at the ROI size of
+                                     the RGB frame (full resolution) and of [person probability | UNet features]
+                                     (working size), and of the person probability at the mask size (2x ROI)
+                                     as edge guide
                                  --> EfficientNet ROI encoder --> hierarchical head --> 3-class logits
 
 Outputs: ``masks`` [N, 3, mh, mw] logits (0 background, 1 this person, 2 other persons) and
-``binary_masks`` [B, 1, H, W] person probability; in training mode also the branch logits and the
-auxiliary contour/distance maps the losses use.
+``binary_masks`` [B, 1, h', w'] person probability at the working size (:func:`working_to_frame` maps it back);
+in training mode also the branch logits and the auxiliary contour/distance maps the losses use.
+The UNet's cost does not depend on the frame size (see :mod:`rhis_plugin.models.working_size`).
 """
 from __future__ import annotations
 
@@ -19,11 +22,12 @@ import torch
 import torch.nn as nn
 from torchvision.ops import roi_align
 
-from ..postprocess.paste import PastedMasks, PostprocessConfig, paste_batch
+from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks
 from .hierarchical_head import HierarchicalMaskHead
 from .peopleseg_unet import PeopleSegUNet
 from .roi_encoder import RoIEncoder
 from .rois import boxes_to_rois, check_images, check_rois, clip_rois, image_size_of, rois_to_pixels
+from .working_size import to_working_size, working_to_frame
 
 __all__ = ['RHISConfig', 'RHIS']
 
@@ -45,6 +49,8 @@ class RHISConfig:
         branch_channels: width of the two hierarchical branches.
         sampling_ratio: RoI Align samples per output cell and axis (>= 2: true area averaging).
         freeze_unet: keep the people-seg UNet frozen (eval mode, no grad).
+        working_size: the people-seg UNet runs on each frame letterboxed to this long side (frames are never
+            enlarged); ``None`` runs it on the frame itself (the reference's geometry, cost growing with the frame).
         aux_heads: contour and distance heads for the training losses (not used at inference).
     """
     architecture: str = 'rhis'
@@ -56,6 +62,7 @@ class RHISConfig:
     sampling_ratio: int = 2
     freeze_unet: bool = True
     aux_heads: bool = True
+    working_size: int | None = 320
 
     def __post_init__(self) -> None:
         self.roi_size = tuple(int(v) for v in self.roi_size)
@@ -65,6 +72,8 @@ class RHISConfig:
         smallest = 16 if self.architecture in ('rhis', 'upstream') else 7    # RHIS's ROI encoder has stride 16
         if len(self.roi_size) != 2 or min(self.roi_size) < smallest:
             raise ValueError(f'roi_size must be (height, width), both >= {smallest}, got {self.roi_size}')
+        if self.working_size is not None and int(self.working_size) < 32:
+            raise ValueError(f'working_size must be None or >= 32 pixels, got {self.working_size}')
         if self.sampling_ratio < 1:
             raise ValueError(f'sampling_ratio must be >= 1, got {self.sampling_ratio}')
 
@@ -100,24 +109,26 @@ class RHIS(nn.Module):
         """Channels of the head's ``features`` output."""
         return self.cfg.decoder_channels[-1]
 
-    def forward(self, images: torch.Tensor, rois: torch.Tensor, with_features: bool = False) -> dict[str, torch.Tensor]:
-        """images [B, 3, H, W] RGB in [0, 1]; rois [N, 5] (batch_idx, x1, y1, x2, y2) normalised to [0, 1].
+    def forward(self, images: torch.Tensor, rois: torch.Tensor, with_features: bool = False,
+                image_sizes: Sequence[tuple[int, int]] | None = None) -> dict[str, torch.Tensor]:
+        """images [B, 3, H, W] RGB in [0, 1]; rois [N, 5] (batch_idx, x1, y1, x2, y2) normalised to [0, 1] of W, H.
 
-        Returns ``masks`` (3-class logits per ROI) and ``binary_masks``; in training also the branch and auxiliary
-        outputs and the head's full-resolution ``features`` (``with_features`` adds those in eval mode, e.g. for
-        a distillation teacher).
+        ``image_sizes`` gives, for a padded batch, each image's (h, w) in its top-left corner: each image is then
+        letterboxed to the working size by its own size (``None``: every image fills the batch). Returns ``masks``
+        (3-class logits per ROI) and ``binary_masks`` (working size); in training also the branch and auxiliary
+        outputs and the head's full-resolution ``features`` (``with_features`` adds those in eval mode, e.g. for a
+        distillation teacher).
         """
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
             check_images(images)
             check_rois(rois, images.shape[0])
-        height, width = image_size_of(images)
-        person_logits, unet_features = self.peopleseg(images)
+        person_logits, unet_features, scales = self.segment_people(images, image_sizes)
         out = {'binary_masks': torch.sigmoid(person_logits)}
-        if rois.shape[0] == 0 and not torch.jit.is_tracing():
+        if not torch.jit.is_tracing() and rois.shape[0] == 0:
             out['masks'] = images.new_zeros((0, 3, *self.mask_size))
             return out
-        boxes = rois_to_pixels(clip_rois(rois.to(images.dtype)), height, width)
-        head_out = self.forward_rois(images, person_logits, unet_features, boxes)
+        frame_boxes, working_boxes = self.roi_boxes(rois, images, scales)
+        head_out = self.forward_rois(images, person_logits, unet_features, frame_boxes, working_boxes)
         if self.training:
             out.update(head_out)
         else:
@@ -126,16 +137,93 @@ class RHIS(nn.Module):
                 out['features'] = head_out['features']
         return out
 
-    def forward_rois(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,
-                     boxes: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Head outputs for pixel-space rois [N, 5]; auxiliary outputs only in training mode."""
+    def segment_people(self, images: torch.Tensor, image_sizes: Sequence[tuple[int, int]] | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The people-seg UNet at the working size: person logits and features [B, C, h', w'], and the per-image
+        (x, y) scales [B, 2] from frame pixels to working pixels."""
+        working, scales = to_working_size(images, self.cfg.working_size, image_sizes)
+        person_logits, unet_features = self.peopleseg(working)
+        return person_logits, unet_features, scales
+
+    @staticmethod
+    def roi_boxes(rois: torch.Tensor, images: torch.Tensor, scales: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised rois [N, 5] -> clipped pixel boxes [N, 5] in the frame and in the working frame."""
+        height, width = image_size_of(images)
+        frame_boxes = rois_to_pixels(clip_rois(rois.to(images.dtype)), height, width)
+        scale = scales[frame_boxes[:, 0].long()].repeat(1, 2)
+        return frame_boxes, torch.cat([frame_boxes[:, :1], frame_boxes[:, 1:] * scale], dim=1)
+
+    def roi_align(self, x: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """torchvision RoI Align with this model's settings (pixel boxes [N, 5], aligned corners)."""
+        return roi_align(x, boxes, size, spatial_scale=1.0, sampling_ratio=self.cfg.sampling_ratio, aligned=True)
+
+    def crop_inputs(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,
+                    frame_boxes: torch.Tensor, working_boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The head's ROI inputs: [normalised RGB (frame) | person probability in [-1, 1] | UNet features] at the
+        ROI size, and the person probability at the mask size (the edge guide)."""
         person_prob = torch.sigmoid(person_logits) * 2 - 1
-        normalised_rgb = (images - self.peopleseg.mean) / self.peopleseg.std
-        align = dict(spatial_scale=1.0, sampling_ratio=self.cfg.sampling_ratio, aligned=True)
-        pooled = roi_align(torch.cat([normalised_rgb, person_prob, unet_features], dim=1), boxes, self.roi_size,
-                           **align)
-        guide = roi_align(person_prob, boxes, self.mask_size, **align)
+        # Normalising the crop equals cropping the normalised frame (RoI Align averages), at a fraction of the cost.
+        rgb = (self.roi_align(images, frame_boxes, self.roi_size) - self.peopleseg.mean) / self.peopleseg.std
+        maps = self.roi_align(torch.cat([person_prob, unet_features], dim=1), working_boxes, self.roi_size)
+        return torch.cat([rgb, maps], dim=1), self.roi_align(person_prob, working_boxes, self.mask_size)
+
+    def forward_rois(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,
+                     frame_boxes: torch.Tensor, working_boxes: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Head outputs for ROIs as pixel boxes [N, 5] in the frame and in the working frame; auxiliary outputs
+        only in training mode."""
+        pooled, guide = self.crop_inputs(images, person_logits, unet_features, frame_boxes, working_boxes)
         return self.head(self.roi_encoder(pooled[:, :4]), pooled, guide, with_aux=self.training)
+
+    @torch.no_grad()
+    def person_probability(self, images: torch.Tensor) -> torch.Tensor:
+        """The people-seg UNet's person probability [B, 1, H, W] at the frame size (binary-mask mode)."""
+        was_training = self.training
+        self.eval()
+        try:
+            probs = self(images, images.new_zeros((0, 5)))['binary_masks']
+        finally:
+            self.train(was_training)
+        return working_to_frame(probs, tuple(images.shape[-2:]), self.cfg.working_size)
+
+    @torch.no_grad()
+    def predict_rois(self, images: torch.Tensor, boxes: Sequence[torch.Tensor],
+                     scores: Sequence[torch.Tensor] | None = None, roi_chunk: int = 64) -> list[RoIMasks]:
+        """ROI-space masks for absolute pixel boxes, one [Ni, 4] (x1, y1, x2, y2) tensor per image: the head's
+        output before paste-back, a few kB per box whatever the frame size. Paste all of them with
+        :meth:`RoIMasks.paste`, or a few at a time, in score order, with :meth:`RoIMasks.iter_paste`. The UNet runs
+        once per batch, the head ``roi_chunk`` ROIs at a time.
+
+        Returns:
+            One :class:`~rhis_plugin.postprocess.RoIMasks` per image (target probabilities [Ni, mh, mw], the
+            clipped boxes they were cropped at, the image size and the ``scores``).
+        """
+        check_images(images)
+        if len(boxes) != images.shape[0]:
+            raise ValueError(f'got {len(boxes)} box tensors for {images.shape[0]} images')
+        if scores is not None and len(scores) != len(boxes):
+            raise ValueError(f'got {len(scores)} score tensors for {len(boxes)} box tensors')
+        if roi_chunk < 1:
+            raise ValueError(f'roi_chunk must be >= 1, got {roi_chunk}')
+        height, width = images.shape[-2:]
+        rois = clip_rois(boxes_to_rois(boxes, height, width).to(images.device))  # pasted where it was cropped
+        was_training = self.training
+        self.eval()
+        try:
+            person_logits, unet_features, scales = self.segment_people(images)
+            frame_boxes, working_boxes = self.roi_boxes(rois, images, scales)
+            target_probs = images.new_zeros((0, *self.mask_size))
+            if len(rois):     # the UNet once, the head ``roi_chunk`` ROIs at a time (bounded memory)
+                target_probs = torch.cat([
+                    torch.softmax(self.forward_rois(images, person_logits, unet_features, frame_boxes[i:i + roi_chunk],
+                                                    working_boxes[i:i + roi_chunk])['masks'], dim=1)[:, 1]
+                    for i in range(0, len(rois), roi_chunk)])
+        finally:
+            self.train(was_training)
+        counts = [len(b) for b in boxes]
+        pixel_boxes = frame_boxes[:, 1:].split(counts)
+        return [RoIMasks(probs, image_boxes, (height, width),
+                         None if scores is None else torch.as_tensor(scores[i], device=images.device).float())
+                for i, (probs, image_boxes) in enumerate(zip(target_probs.split(counts), pixel_boxes))]
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, boxes: Sequence[torch.Tensor],
@@ -150,19 +238,5 @@ class RHIS(nn.Module):
         Returns:
             One :class:`PastedMasks` per image (bool masks [Ni, H, W] in box order, mask scores [Ni]).
         """
-        check_images(images)
-        if len(boxes) != images.shape[0]:
-            raise ValueError(f'got {len(boxes)} box tensors for {images.shape[0]} images')
-        if scores is not None and len(scores) != len(boxes):
-            raise ValueError(f'got {len(scores)} score tensors for {len(boxes)} box tensors')
-        height, width = images.shape[-2:]
-        rois = clip_rois(boxes_to_rois(boxes, height, width).to(images.device))  # pasted where it was cropped
-        was_training = self.training
-        self.eval()
-        try:
-            target_probs = torch.softmax(self(images, rois)['masks'], dim=1)[:, 1]
-        finally:
-            self.train(was_training)
-        pixel_boxes = rois_to_pixels(rois, height, width)[:, 1:].split([len(b) for b in boxes])
-        return paste_batch(target_probs, pixel_boxes, [(height, width)] * len(boxes), postprocess, images,
-                           None if scores is None else [torch.as_tensor(s, device=images.device) for s in scores])
+        return [roi_masks.paste(postprocess, image)
+                for roi_masks, image in zip(self.predict_rois(images, boxes, scores), images)]

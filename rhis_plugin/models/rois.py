@@ -10,7 +10,7 @@ from typing import Sequence
 
 import torch
 
-__all__ = ['check_images', 'check_rois', 'clip_rois', 'image_size_of', 'rois_to_pixels', 'boxes_to_rois']
+__all__ = ['size_tensor', 'check_images', 'check_rois', 'clip_rois', 'image_size_of', 'rois_to_pixels', 'boxes_to_rois']
 
 Size = int | torch.Tensor
 
@@ -22,6 +22,11 @@ def image_size_of(images: torch.Tensor) -> tuple[Size, Size]:
         shape = torch._shape_as_tensor(images)
         return shape[-2], shape[-1]
     return int(images.shape[-2]), int(images.shape[-1])
+
+
+def size_tensor(value: Size) -> torch.Tensor:
+    """A frame dimension as a float tensor: traced shapes stay in the ONNX graph, Python ints become tensors."""
+    return value.float() if isinstance(value, torch.Tensor) else torch.tensor(float(value))
 
 
 def check_images(images: object) -> None:
@@ -72,8 +77,7 @@ def rois_to_pixels(rois: torch.Tensor, height: Size, width: Size) -> torch.Tenso
     """Normalised rois -> rois in pixel coordinates (the form ``torchvision.ops.roi_align`` takes). ``height`` and
     ``width`` may be tensors (see :func:`image_size_of`)."""
     if isinstance(height, torch.Tensor) or isinstance(width, torch.Tensor):
-        h = torch.as_tensor(height).to(rois.dtype)
-        w = torch.as_tensor(width).to(rois.dtype)
+        h, w = size_tensor(height).to(rois.dtype), size_tensor(width).to(rois.dtype)
         return rois * torch.stack([torch.ones_like(h), w, h, w, h])
     return rois * rois.new_tensor([1.0, width, height, width, height])
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torchvision.ops import roi_align
 
 from .hierarchical_head import combine_hierarchical_logits
 from .layers import ConvBNAct, ResidualBlock, SpatialAttention
@@ -103,9 +102,9 @@ class UpstreamRHIS(RHIS):
         return self.shared_channels
 
     def forward_rois(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,
-                     boxes: torch.Tensor) -> dict[str, torch.Tensor]:
-        pooled = roi_align(torch.cat([images, self.output_conv(person_logits)], dim=1), boxes, self.roi_size,
-                           spatial_scale=1.0, sampling_ratio=self.cfg.sampling_ratio, aligned=True)
+                     frame_boxes: torch.Tensor, working_boxes: torch.Tensor) -> dict[str, torch.Tensor]:
+        pooled = torch.cat([self.roi_align(images, frame_boxes, self.roi_size),
+                            self.roi_align(self.output_conv(person_logits), working_boxes, self.roi_size)], dim=1)
         shared = self.shared(self.combiner(torch.cat([self.rgb_extractor(pooled[:, :3]), pooled[:, 3:]], dim=1)))
         bgfg_low = self.bgfg_branch(shared)
         up = dict(size=self.mask_size, mode='bilinear', align_corners=False)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from .refine import dilate, gaussian_smooth, guided_filter
 
-__all__ = ['PostprocessConfig', 'PastedMasks', 'paste_masks', 'paste_batch', 'union_person_mask']
+__all__ = ['PostprocessConfig', 'PastedMasks', 'RoIMasks', 'paste_masks', 'paste_batch']
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,63 @@ class PastedMasks:
     """``masks`` bool [N, H, W] in image space; ``scores`` [N]: mean probability inside each mask."""
     masks: torch.Tensor
     scores: torch.Tensor
+
+
+@dataclass
+class RoIMasks:
+    """One image's masks before paste-back: ROI-space target probabilities and the boxes they were cropped at.
+
+    A few kB per box whatever the frame size (an image-size bool mask per box is what :meth:`paste` makes).
+
+    Args:
+        probs: target probabilities [N, mh, mw].
+        boxes: the [N, 4] pixel boxes (x1, y1, x2, y2) where the ROIs were cropped, in the image's frame.
+        image_size: (H, W) of the image.
+        scores: detection scores [N] that rank instances for exclusivity (``None``: mask probability decides).
+
+    Example:
+        >>> roi = RoIMasks(torch.ones(2, 8, 8), torch.tensor([[0., 0., 4., 4.], [2., 2., 6., 6.]]), (8, 8),
+        ...                torch.tensor([0.9, 0.8]))
+        >>> roi.paste().masks.sum(dim=(1, 2)).tolist()
+        [16, 12]
+    """
+    probs: torch.Tensor
+    boxes: torch.Tensor
+    image_size: tuple[int, int]
+    scores: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def paste(self, cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None) -> PastedMasks:
+        """Bool masks [N, H, W] in box order (``image`` [3, H, W]: the guide of ``smoothing='guided'``)."""
+        return paste_masks(self.probs, self.boxes, self.image_size, cfg, image if cfg.smoothing == 'guided' else None,
+                           self.scores)
+
+    def iter_paste(self, cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None,
+                   chunk: int = 64) -> Iterator[tuple[torch.Tensor, PastedMasks]]:
+        """(instance indices, their :class:`PastedMasks`) ``chunk`` instances at a time in descending score order,
+        so that memory holds ``chunk`` image-size masks however many people there are.
+
+        Exclusivity holds across chunks: a later (lower-score) chunk gets only the pixels no earlier one owns.
+        Equal scores split across two chunks go to the earlier one.
+        """
+        if chunk < 1:
+            raise ValueError(f'chunk must be >= 1, got {chunk}')
+        if self.scores is None:
+            order = torch.arange(len(self), device=self.boxes.device)
+        else:
+            order = torch.argsort(-self.scores.float(), stable=True)
+        owned = torch.zeros(self.image_size, dtype=torch.bool, device=self.probs.device) if cfg.exclusive else None
+        for start in range(0, len(order), chunk):
+            indices = order[start:start + chunk]
+            pasted = paste_masks(self.probs[indices], self.boxes[indices], self.image_size, cfg,
+                                 image if cfg.smoothing == 'guided' else None,
+                                 None if self.scores is None else self.scores[indices])
+            if owned is not None:
+                pasted.masks &= ~owned
+                owned |= pasted.masks.any(dim=0)
+            yield indices, pasted
 
 
 def _window(lo: float, hi: float, margin: int, size: int) -> tuple[int, int]:
@@ -172,12 +229,3 @@ def paste_batch(probs: torch.Tensor, boxes: Sequence[torch.Tensor], image_sizes:
     return [paste_masks(image_probs, image_boxes, size, cfg, guide if cfg.smoothing == 'guided' else None, score)
             for image_probs, image_boxes, size, guide, score
             in zip(probs.split(counts), boxes, image_sizes, guides, scores)]
-
-
-def union_person_mask(binary_probs: torch.Tensor, threshold: float = 0.5,
-                      image_size: tuple[int, int] | None = None) -> torch.Tensor:
-    """Binary-mask mode: the people-seg UNet's person probability [B, 1, h, w] -> bool [B, H, W]."""
-    if image_size is not None and tuple(binary_probs.shape[-2:]) != tuple(image_size):
-        binary_probs = F.interpolate(binary_probs.float(), size=tuple(image_size), mode='bilinear',
-                                     align_corners=False)
-    return binary_probs[:, 0] > threshold

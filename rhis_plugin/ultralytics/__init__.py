@@ -11,11 +11,11 @@ from .._optional import require
 require('ultralytics', extra='ultralytics', feature='rhis_plugin.ultralytics')
 
 from .data import YoloSegDataset, coco_to_yolo_seg, load_person_dataset  # noqa: E402
-from .predict import RHISSegmenter, SegmenterOptions, add_rhis, person_class_ids  # noqa: E402
+from .predict import RHISSegmenter, SegmenterOptions, add_rhis, letterbox_geometry, person_class_ids  # noqa: E402
 from .train import (RHISDetectionModel, RHISJointTrainer, detector_proposals, rhis_joint_trainer,  # noqa: E402
                     train_head_frozen)
 from .val import evaluate_mask_ap  # noqa: E402
 
 __all__ = ['YoloSegDataset', 'coco_to_yolo_seg', 'load_person_dataset', 'RHISSegmenter', 'SegmenterOptions',
-           'add_rhis', 'person_class_ids', 'RHISDetectionModel', 'RHISJointTrainer', 'detector_proposals',
+           'add_rhis', 'letterbox_geometry', 'person_class_ids', 'RHISDetectionModel', 'RHISJointTrainer', 'detector_proposals',
            'rhis_joint_trainer', 'train_head_frozen', 'evaluate_mask_ap']

@@ -13,10 +13,9 @@ import torch.nn.functional as F
 
 from ..models import build_rhis, load_rhis
 from ..models.rhis import RHIS
-from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
-from ..postprocess import PostprocessConfig, paste_batch
+from ..postprocess import PostprocessConfig
 
-__all__ = ['RHISSegmenter', 'SegmenterOptions', 'add_rhis', 'person_class_ids']
+__all__ = ['RHISSegmenter', 'SegmenterOptions', 'add_rhis', 'letterbox_geometry', 'person_class_ids']
 
 
 def person_class_ids(names: dict[int, str] | Sequence[str]) -> list[int] | None:
@@ -62,53 +61,86 @@ class RHISSegmenter:
         return keep
 
     @torch.no_grad()
-    def __call__(self, results: list) -> int:
-        """Calls ``result.update(masks=...)`` on every result: [N, H, W] masks at the original size, box order.
+    def __call__(self, results: list, inputs: torch.Tensor | None = None, retina_masks: bool = True,
+                 half: bool = False) -> int:
+        """Calls ``result.update(masks=...)`` on every result: bool [N, h, w] masks in box order.
+
+        Args:
+            results: Ultralytics ``Results`` with boxes.
+            inputs: the predictor's letterboxed input batch [B, 3, h, w] (RGB in [0, 1]).
+            retina_masks: masks at the original image size; otherwise (with ``inputs``) in the letterboxed input
+                frame, as Ultralytics' own segmentation models give them (what ``Results.plot`` and ``masks.xy``
+                expect). Dilation and smoothing radii are pixels of that frame.
+            half: run RHIS in float16 (CUDA only; ignored on the CPU).
 
         Returns:
             How many boxes were left without a mask (none with ``keep_boxes``).
         """
-        results = [r for r in results if r.boxes is not None]
-        if not results:
-            return 0
         device = next(self.model.parameters()).device
-        images = [torch.from_numpy(np.ascontiguousarray(r.orig_img[..., ::-1])).to(device) for r in results]
-        height = max(im.shape[0] for im in images)
-        width = max(im.shape[1] for im in images)
-        # One batch for every ROI of every image: pad to the largest image (top-left aligned, boxes unchanged).
-        batch = torch.stack([F.pad(im.permute(2, 0, 1).float() / 255, (0, width - im.shape[1], 0, height - im.shape[0]))
-                             for im in images])
-        wanted = [self._wanted(r.boxes.cls, r.boxes.conf) for r in results]
-        boxes = [r.boxes.xyxy[w].float().to(device) for r, w in zip(results, wanted)]
-        rois = clip_rois(boxes_to_rois(boxes, height, width).to(device))
-        outputs = self.model(batch, rois)
-        probs = torch.softmax(outputs['masks'], dim=1)[:, 1]
-        sizes = [tuple(im.shape[:2]) for im in images]
-        # Top-left padding leaves pixel coordinates unchanged: crop boxes are each image's own.
-        crop_boxes = rois_to_pixels(rois, height, width)[:, 1:].split([int(w.sum()) for w in wanted])
-        if self.options.binary:
-            person = outputs['binary_masks'][:, 0] > self.options.postprocess.threshold
-            pasted = [torch.stack([_inside_box(person[i, :h, :w], box) for box in image_boxes])
-                      if len(image_boxes) else None for i, ((h, w), image_boxes) in enumerate(zip(sizes, crop_boxes))]
-        else:
-            guides = [batch[i, :, :h, :w] for i, (h, w) in enumerate(sizes)]
-            scores = [r.boxes.conf[w].float().to(device) for r, w in zip(results, wanted)]
-            pasted = [p.masks for p in paste_batch(probs, crop_boxes, sizes, self.options.postprocess, guides,
-                                                   scores)]
+        autocast = torch.autocast('cuda', dtype=torch.float16, enabled=half and device.type == 'cuda')
         unsegmented = 0
-        for result, keep, size, image_masks in zip(results, wanted, sizes, pasted):
-            masks = torch.zeros((len(result.boxes), *size), dtype=torch.bool, device=device)
-            if image_masks is not None and len(image_masks):
-                masks[keep] = image_masks
+        for index, result in enumerate(results):
+            if result.boxes is None:
+                continue
+            image = torch.from_numpy(np.ascontiguousarray(result.orig_img[..., ::-1])).to(device)
+            image = image.permute(2, 0, 1).float() / 255
+            keep = self._wanted(result.boxes.cls, result.boxes.conf)
+            boxes = result.boxes.xyxy[keep].float().to(device)
+            if retina_masks or inputs is None:
+                frame, gain, pad, guide = tuple(image.shape[-2:]), 1.0, (0, 0), image
+            else:
+                frame = tuple(inputs.shape[-2:])
+                gain, pad = letterbox_geometry(tuple(image.shape[-2:]), frame)
+                guide = inputs[index].float().to(device)
+            frame_boxes = boxes * gain + boxes.new_tensor(pad).repeat(2)
+            masks = torch.zeros((len(result.boxes), *frame), dtype=torch.bool, device=device)
+            if len(boxes):
+                with autocast:
+                    masks[keep] = self._masks(image, boxes, result.boxes.conf[keep].float().to(device), frame,
+                                              gain, pad, frame_boxes, guide)
             empty = ~masks.flatten(1).any(dim=1)
             if self.options.keep_boxes and empty.any():
-                all_boxes = result.boxes.xyxy.float().to(device)
-                canvas = torch.ones(size, dtype=torch.bool, device=device)
+                all_boxes = result.boxes.xyxy.float().to(device) * gain + boxes.new_tensor(pad).repeat(2)
+                canvas = torch.ones(frame, dtype=torch.bool, device=device)
                 masks[empty] = torch.stack([_inside_box(canvas, box) for box in all_boxes[empty]])
                 empty = ~masks.flatten(1).any(dim=1)
             unsegmented += int(empty.sum())
-            result.update(masks=masks.float().to(result.boxes.data.device))
+            result.update(masks=masks.to(result.boxes.data.device))
         return unsegmented
+
+    def _masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor, frame: tuple[int, int],
+               gain: float, pad: tuple[int, int], frame_boxes: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        """Bool masks [n, *frame] of one image's wanted boxes (original-image pixels; ``frame_boxes`` the same
+        boxes in the output frame)."""
+        if self.options.binary:
+            probs = self.model.person_probability(image[None])
+            if frame != tuple(image.shape[-2:]):
+                probs = _letterbox_map(probs, gain, pad, frame)
+            person = probs[0, 0] > self.options.postprocess.threshold
+            return torch.stack([_inside_box(person, box) for box in frame_boxes])
+        roi = self.model.predict_rois(image[None], [boxes], [scores])[0]
+        roi.boxes = roi.boxes * gain + roi.boxes.new_tensor(pad).repeat(2)
+        roi.image_size = frame
+        return roi.paste(self.options.postprocess, guide).masks
+
+
+def letterbox_geometry(image_shape: tuple[int, int], input_shape: tuple[int, int]) -> tuple[float, tuple[int, int]]:
+    """(gain, (pad_x, pad_y)) of Ultralytics' centred letterbox from an image to the model input, as
+    ``ultralytics.utils.ops.scale_boxes`` undoes it: input pixel = image pixel * gain + pad."""
+    gain = min(input_shape[0] / image_shape[0], input_shape[1] / image_shape[1])
+    pad_x = round((input_shape[1] - image_shape[1] * gain) / 2 - 0.1)
+    pad_y = round((input_shape[0] - image_shape[0] * gain) / 2 - 0.1)
+    return gain, (pad_x, pad_y)
+
+
+def _letterbox_map(probs: torch.Tensor, gain: float, pad: tuple[int, int], frame: tuple[int, int]) -> torch.Tensor:
+    """A map [1, 1, H, W] at the image size -> [1, 1, *frame] in the letterboxed input frame (zeros outside)."""
+    height, width = round(probs.shape[-2] * gain), round(probs.shape[-1] * gain)
+    resized = F.interpolate(probs.float(), size=(height, width), mode='bilinear', align_corners=False)
+    out = probs.new_zeros((1, 1, *frame), dtype=torch.float32)
+    h, w = min(height, frame[0] - pad[1]), min(width, frame[1] - pad[0])
+    out[..., pad[1]:pad[1] + h, pad[0]:pad[0] + w] = resized[..., :h, :w]
+    return out
 
 
 def _inside_box(mask: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
@@ -119,11 +151,28 @@ def _inside_box(mask: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     return mask & inside
 
 
+def on_predict_start(predictor: Any) -> None:
+    """Ultralytics predictor callback: keeps each batch's letterboxed input (``predictor.rhis_inputs``), the frame
+    of ``retina_masks=False`` masks."""
+    original = predictor.preprocess
+    if getattr(original, 'keeps_rhis_inputs', False):
+        return
+
+    def preprocess(images: Any) -> torch.Tensor:
+        predictor.rhis_inputs = original(images)
+        return predictor.rhis_inputs
+
+    preprocess.keeps_rhis_inputs = True
+    predictor.preprocess = preprocess
+
+
 def on_predict_postprocess_end(predictor: Any, segmenter: RHISSegmenter) -> None:
     """Ultralytics predictor callback: masks for the batch's results before they are plotted or saved."""
     segmenter.model.to(predictor.device)
-    unsegmented = segmenter(predictor.results)
-    if unsegmented and getattr(predictor.args, 'save_txt', False) and not segmenter.warned_unsegmented:
+    args = predictor.args
+    unsegmented = segmenter(predictor.results, getattr(predictor, 'rhis_inputs', None),
+                            retina_masks=bool(getattr(args, 'retina_masks', False)), half=bool(getattr(args, 'half', False)))
+    if unsegmented and getattr(args, 'save_txt', False) and not segmenter.warned_unsegmented:
         segmenter.warned_unsegmented = True
         warnings.warn(f'rhis: {unsegmented} box(es) have no RHIS mask (other classes, below rhis_conf, or an empty '
                       'mask): the label files of save_txt hold only the segmented instances. Keep every box, as its '
@@ -147,8 +196,9 @@ def add_rhis(model: Any, weights: str | Path | None = None, preset: str = 'rhis_
         keep_boxes: boxes without an RHIS mask get their rectangle (see :class:`SegmenterOptions`).
 
     Returns:
-        The :class:`RHISSegmenter`; ``model.predict(...)`` / ``model.track(...)`` results then carry ``masks``
-        (one per box, in box order, at the original image size).
+        The :class:`RHISSegmenter`; ``model.predict(...)`` / ``model.track(...)`` results then carry bool ``masks``
+        (one per box, in box order): in the letterboxed input frame like a YOLO-seg model's, or at the original
+        image size with ``retina_masks=True``; ``half=True`` runs RHIS in float16 on CUDA.
 
     Example:
         >>> from ultralytics import YOLO
@@ -163,5 +213,6 @@ def add_rhis(model: Any, weights: str | Path | None = None, preset: str = 'rhis_
     options = SegmenterOptions(classes=None if classes is None else list(classes), conf=conf, binary=binary,
                                postprocess=postprocess or PostprocessConfig(), keep_boxes=keep_boxes)
     segmenter = RHISSegmenter(rhis, options)
+    model.add_callback('on_predict_start', on_predict_start)
     model.add_callback('on_predict_postprocess_end', partial(on_predict_postprocess_end, segmenter=segmenter))
     return segmenter

@@ -33,10 +33,10 @@ def measure_complexity(model: RHIS, image_size: tuple[int, int] = (480, 640)) ->
     height, width = image_size
     images = torch.rand(1, 3, height, width)
     with torch.no_grad():
-        logits, features = model.peopleseg(images)
-    boxes = torch.tensor([[0.0, width * 0.25, height * 0.25, width * 0.75, height * 0.75]])
-    macs_roi = count_macs(lambda: model.forward_rois(images, logits, features, boxes))
-    macs_image = count_macs(lambda: model.peopleseg(images))
+        logits, features, scales = model.segment_people(images)
+    frame_boxes, working_boxes = model.roi_boxes(torch.tensor([[0.0, 0.25, 0.25, 0.75, 0.75]]), images, scales)
+    macs_roi = count_macs(lambda: model.forward_rois(images, logits, features, frame_boxes, working_boxes))
+    macs_image = count_macs(lambda: model.segment_people(images))     # the UNet at the working size
     total = sum(p.numel() for p in model.parameters())
     unet = sum(p.numel() for p in model.peopleseg.parameters())
     return Complexity(params_total=total, params_head=total - unet, macs_per_roi=macs_roi,

@@ -130,10 +130,11 @@ def test_export_tool(tmp_path):
 @pytest.mark.parametrize('preset', ['rhis_b0_64x48', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0',
                                     'box_filled'])
 def test_dynamic_image_export_matches_pytorch_at_three_sizes(preset, tmp_path):
-    """Every architecture: a --dynamic-image file traced at one size runs at others, one not divisible by 32."""
+    """Every architecture: a dynamic-size file traced at one size runs at others (one not divisible by 32), the
+    working-size letterbox included (a small working size, so every size is resized)."""
     torch.manual_seed(0)
-    model = build_rhis(preset, aux_heads=False).eval()
-    path = export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 96), dynamic_image=True)
+    model = build_rhis(preset, aux_heads=False, working_size=48).eval()
+    path = export_onnx(model, tmp_path / 'rhis.onnx')
     runtime = OnnxRHIS(path, providers=['CPUExecutionProvider'])
     rois = random_rois(3)
     for size in ((64, 96), (128, 160), (72, 100)):
@@ -141,8 +142,45 @@ def test_dynamic_image_export_matches_pytorch_at_three_sizes(preset, tmp_path):
         out = runtime.run(images.numpy(), rois.numpy())
         with torch.no_grad():
             ref = model(images, rois)
-        assert out['binary_masks'].shape == (1, 1, *size)
+        assert out['binary_masks'].shape == ref['binary_masks'].shape and max(out['binary_masks'].shape) == 48
         assert np.abs(out['binary_masks'] - ref['binary_masks'].numpy()).max() < 1e-4, size
         diff = np.abs(torch.softmax(torch.from_numpy(out['masks']), 1).numpy()
                       - torch.softmax(ref['masks'], 1).numpy()).max()
         assert diff < 1e-4, (size, diff)
+
+
+def test_pytorch_and_onnx_give_the_same_masks_at_vga_and_1080p(tmp_path):
+    """The default working size: one dynamic file, the frame as it comes, the same masks and person map."""
+    torch.manual_seed(0)
+    model = build_rhis('rhis_b0_64x48', aux_heads=False).eval()
+    runtime = OnnxRHIS(export_onnx(model, tmp_path / 'rhis.onnx'), providers=['CPUExecutionProvider'])
+    assert runtime.image_size is None and runtime.working_size == model.cfg.working_size == 320
+    rng = np.random.default_rng(0)
+    for height, width in ((480, 640), (1080, 1920)):
+        image = (rng.random((height, width, 3)) * 255).astype(np.uint8)
+        boxes = np.array([[0.1, 0.1, 0.4, 0.9], [0.3, 0.2, 0.8, 0.95]], np.float32) * [width, height, width, height]
+        scores = np.array([0.6, 0.9], np.float32)
+        tensor = torch.from_numpy(image).permute(2, 0, 1).float()[None] / 255
+        onnx_rois = runtime.predict_rois([image], [boxes], [scores])[0]
+        torch_rois = model.predict_rois(tensor, [torch.from_numpy(boxes)], [torch.from_numpy(scores)])[0]
+        assert (onnx_rois.probs - torch_rois.probs).abs().max() < 1e-4
+        onnx_masks, torch_masks = onnx_rois.paste().masks, torch_rois.paste().masks
+        assert onnx_masks.shape == (2, height, width) and (onnx_masks != torch_masks).float().mean() < 1e-4
+        onnx_person = runtime.person_probability(image)
+        assert onnx_person.shape == (1, 1, height, width)
+        assert (onnx_person - model.person_probability(tensor)).abs().max() < 1e-4
+
+
+def test_fixed_size_files_without_a_working_size_keep_working(tmp_path):
+    """A file like the reference's releases: fixed input size, UNet on that input, no sidecar. Frames of other
+    sizes are resized to it, and masks and the person map come back at the frame's size."""
+    model = build_rhis('rhis_b0_64x48', aux_heads=False, working_size=None).eval()
+    path = export_onnx(model, tmp_path / 'reference_like.onnx', image_size=(64, 96), opset=17)
+    path.with_suffix('.onnx.json').unlink()
+    runtime = OnnxRHIS(path, providers=['CPUExecutionProvider'])
+    assert runtime.image_size == (64, 96) and runtime.working_size is None
+    image = (np.random.default_rng(0).random((120, 200, 3)) * 255).astype(np.uint8)
+    pasted = runtime.predict([image], [np.array([[20.0, 10.0, 90.0, 110.0]], np.float32)],
+                             PostprocessConfig(threshold=0.0))[0]
+    assert pasted.masks.shape == (1, 120, 200) and pasted.masks.any()
+    assert runtime.person_probability(image).shape == (1, 1, 120, 200)

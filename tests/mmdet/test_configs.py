@@ -16,10 +16,10 @@ NAME = {p: str(p.relative_to(ROOT)) for p in CONFIGS}
 def test_expected_configs_exist():
     names = set(NAME.values())
     encoders = ('b0', 'b1', 'b7', 'mobilenetv3-large', 'mobilenetv3-small')
-    assert {f'peopleseg/peopleseg-unet_{e}_1xb4-50e_coco-person-320x180.py' for e in encoders} <= names
+    assert {f'peopleseg/peopleseg-unet_{e}_1xb4-50e_coco-person-lb320.py' for e in encoders} <= names
     assert {f'peopleseg/peopleseg-unet_{e}_1xb2-50e_coco-person-640x640.py' for e in encoders} <= names
-    assert {'kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-320x180.py',
-            'kd/kd_peopleseg-unet-b7-to-b1_1xb4-50e_coco-person-320x180.py',
+    assert {'kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-lb320.py',
+            'kd/kd_peopleseg-unet-b7-to-b1_1xb4-50e_coco-person-lb320.py',
             'kd/kd_rhis-b7-to-b0_gt-boxes_1xb4-36e_coco-person.py'} <= names
     schedule = '1xb4-36e_coco-person.py'
     assert {f'rhis/rhis-{b}_{d}_{schedule}' for b in ('b0', 'b1', 'b7') for d in ('gt-boxes', 'rtdetr-r18')} <= names

@@ -73,10 +73,11 @@ def test_compute_per_roi_is_a_fraction_of_upstream():
         model = build_rhis(preset).eval()
         images = torch.rand(1, 3, 96, 96)
         with torch.no_grad():
-            logits, features = model.peopleseg(images)
+            logits, features, scales = model.segment_people(images)
+            boxes = model.roi_boxes(torch.tensor([[0, 0.1, 0.1, 0.6, 0.9]]), images, scales)
             counter = FlopCounterMode(display=False)
             with counter:
-                model.forward_rois(images, logits, features, torch.tensor([[0, 10.0, 10.0, 60.0, 90.0]]))
+                model.forward_rois(images, logits, features, *boxes)
         return counter.get_total_flops() / 2
 
     ours, upstream = macs_per_roi('rhis_b0_64x48'), macs_per_roi('upstream_b0_64x48')

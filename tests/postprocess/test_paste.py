@@ -3,7 +3,7 @@ import torch
 from torchvision.ops import roi_align
 
 from rhis_plugin.models import build_rhis
-from rhis_plugin.postprocess import PostprocessConfig, paste_masks, union_person_mask
+from rhis_plugin.postprocess import PostprocessConfig, RoIMasks, paste_masks
 
 
 def test_paste_then_crop_round_trips():
@@ -63,11 +63,23 @@ def test_config_and_shape_errors():
         paste_masks(torch.zeros(2, 4, 4), torch.zeros(3, 4), (10, 10))
 
 
-def test_binary_mode_union_mask():
-    probs = torch.zeros(1, 1, 10, 10)
-    probs[..., 2:5, 2:5] = 0.9
-    assert union_person_mask(probs).sum() == 9
-    assert union_person_mask(probs, image_size=(20, 20)).shape == (1, 20, 20)
+def test_roi_masks_paste_in_chunks_exactly_as_all_at_once():
+    """Pasting a few at a time in score order gives the same exclusive masks as pasting all of them at once."""
+    generator = torch.Generator().manual_seed(0)
+    probs = torch.rand(7, 16, 12, generator=generator)
+    xy = torch.rand(7, 2, generator=generator) * 30
+    boxes = torch.cat([xy, xy + 10 + torch.rand(7, 2, generator=generator) * 20], dim=1)
+    roi = RoIMasks(probs, boxes, (48, 52), torch.tensor([0.3, 0.9, 0.5, 0.7, 0.1, 0.8, 0.6]))
+    whole = roi.paste().masks
+    pieces = torch.zeros_like(whole)
+    seen = []
+    for indices, pasted in roi.iter_paste(chunk=3):
+        assert len(indices) <= 3 and pasted.masks.dtype == torch.bool
+        pieces[indices] = pasted.masks
+        seen += indices.tolist()
+    assert seen == [1, 5, 3, 6, 2, 0, 4]        # descending score
+    assert torch.equal(pieces, whole) and whole.any()
+    assert (whole.sum(0) <= 1).all()
 
 
 def test_low_score_duplicate_never_takes_pixels_from_a_confident_detection():

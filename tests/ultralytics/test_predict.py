@@ -1,4 +1,4 @@
-"""The predict callback: masks at the original size, in box order, plotted and saved by Ultralytics."""
+"""The predict callback: bool masks in box order, in the letterboxed or original frame, plotted and saved."""
 import numpy as np
 import pytest
 import torch
@@ -8,7 +8,7 @@ from ultralytics.utils import ASSETS
 
 from rhis_plugin.models import build_rhis
 from rhis_plugin.postprocess import PostprocessConfig
-from rhis_plugin.ultralytics import RHISSegmenter, SegmenterOptions, add_rhis, person_class_ids
+from rhis_plugin.ultralytics import RHISSegmenter, SegmenterOptions, add_rhis, letterbox_geometry, person_class_ids
 
 
 @pytest.fixture(scope='module')
@@ -49,18 +49,31 @@ def test_person_class_ids():
     assert person_class_ids({0: 'car'}) is None
 
 
-@pytest.mark.parametrize('model_cls, cfg', [(YOLO, 'yolo11n.yaml'), (RTDETR, 'rtdetr-l.yaml')])
-def test_predict_with_callback_plots_and_saves(model_cls, cfg, tmp_path):
+@pytest.mark.parametrize('model_cls, cfg, retina', [(YOLO, 'yolo11n.yaml', False), (RTDETR, 'rtdetr-l.yaml', True)])
+def test_predict_with_callback_plots_and_saves(model_cls, cfg, retina, tmp_path):
+    """Bool masks, in the letterboxed input frame like a YOLO-seg model's (or at the original size with
+    retina_masks=True), each inside its box; plotted, saved and written as polygons by Ultralytics."""
+    from ultralytics.utils import ops
     model = model_cls(cfg)                      # random init from the yaml: no download
     add_rhis(model, classes=None, postprocess=PostprocessConfig(threshold=0.0))
-    results = model.predict(ASSETS / 'bus.jpg', conf=0.0, max_det=4, imgsz=320, verbose=False)
+    results = model.predict(ASSETS / 'bus.jpg', conf=0.0, max_det=4, imgsz=320, retina_masks=retina, verbose=False)
     result = results[0]
-    assert len(result.boxes) > 0
-    assert result.masks.data.shape == (len(result.boxes), *result.orig_shape)
-    for mask, box in zip(result.masks.data, result.boxes.xyxy):   # mask i lies in box i
+    assert len(result.boxes) > 0 and result.masks.data.dtype == torch.bool
+    frame = tuple(result.masks.data.shape[1:])
+    boxes = result.boxes.xyxy
+    if retina:
+        assert frame == result.orig_shape
+    else:
+        assert max(frame) == 320 and frame != result.orig_shape
+        gain, pad = letterbox_geometry(result.orig_shape, frame)
+        letterboxed = boxes * gain + torch.tensor(pad).repeat(2)
+        assert torch.allclose(ops.scale_boxes(frame, letterboxed.clone(), result.orig_shape), boxes, atol=1e-3)
+        boxes = letterboxed
+    for mask, box in zip(result.masks.data, boxes):   # mask i lies in box i
         ys, xs = torch.nonzero(mask, as_tuple=True)
         if len(xs):
             assert xs.min() >= box[0].floor() - 1 and xs.max() <= box[2].ceil() + 1
+            assert ys.min() >= box[1].floor() - 1 and ys.max() <= box[3].ceil() + 1
     assert result.plot().shape == (*result.orig_shape, 3)
     result.save(str(tmp_path / 'out.jpg'))
     result.save_txt(str(tmp_path / 'out.txt'))
@@ -97,7 +110,9 @@ def test_save_txt_keeps_every_box_only_when_asked(tmp_path):
     assert [line.split()[0] for line in lines[False]] == ['0']
     assert [line.split()[0] for line in lines[True]] == ['0', '2']
     rectangle = np.array(lines[True][1].split()[1:], float).reshape(-1, 2) * (810, 1080)
-    assert np.allclose(rectangle.min(0), [400, 300], atol=2) and np.allclose(rectangle.max(0), [700, 600], atol=2)
+    # Masks are in the 320-pixel letterboxed frame: one pixel there is 3.4 pixels of the 1080-pixel image, and
+    # polygons trace pixel centres: within two letterbox pixels.
+    assert np.allclose(rectangle.min(0), [400, 300], atol=7) and np.allclose(rectangle.max(0), [700, 600], atol=7)
 
 
 class _no_rhis_warning:
@@ -127,7 +142,7 @@ def test_track_masks_follow_the_tracked_boxes(tmp_path):
     model.add_callback('on_predict_postprocess_end', fixed_boxes(
         lambda frame: torch.tensor([[20.0 + 10 * frame, 20.0, 50.0 + 10 * frame, 110.0, 0.95, 0.0]])))
     add_rhis(model, postprocess=PostprocessConfig(threshold=0.0))
-    results = model.track(str(video), imgsz=160, tracker='bytetrack.yaml', verbose=False)
+    results = model.track(str(video), imgsz=160, tracker='bytetrack.yaml', retina_masks=True, verbose=False)
     tracked = [r for r in results if r.boxes is not None and r.boxes.is_track]
     assert len(tracked) >= 4
     assert {int(r.boxes.id[0]) for r in tracked} == {1}

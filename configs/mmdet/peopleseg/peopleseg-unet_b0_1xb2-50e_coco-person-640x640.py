@@ -1,5 +1,5 @@
 # People-seg UNet, EfficientNet-B0 encoder, 640x640 inputs (the reference's training size).
-_base_ = './peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py'
+_base_ = './peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py'
 
 image_size = (640, 640)
 train_pipeline = [

@@ -41,7 +41,7 @@ def test_peopleseg_stage_trains_on_two_cpu_ranks(run_cli, synthetic_root, tmp_pa
                'train_dataloader.dataset.pipeline.2.scale=(64,64)', 'val_cfg=None', 'val_dataloader=None',
                'val_evaluator=None', 'default_hooks.checkpoint.save_best=None', 'custom_hooks=[]',
                'default_hooks.visualization.draw=False']
-    torchrun(run_cli, CONFIGS / 'peopleseg' / 'peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py', tmp_path,
+    torchrun(run_cli, CONFIGS / 'peopleseg' / 'peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py', tmp_path,
              options)
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log and 'GPU number: 2' in log

@@ -52,9 +52,10 @@ class RHISDistillRoIHead(FrozenTeacherMixin, RHISRoIHead):
         if len(rois) == 0:
             return super().loss(images, batch_data_samples, proposals_list)
         a = self.kd_weight
-        student = self.rhis(images, rois)
+        sizes = self.valid_sizes(batch_data_samples)
+        student = self.rhis(images, rois, image_sizes=sizes)
         with torch.no_grad():
-            teacher_out = teacher(images, rois, with_features=True)
+            teacher_out = teacher(images, rois, with_features=True, image_sizes=sizes)
         losses = {name: (1 - a) * value for name, value in self.rhis_losses(student, targets).items()}
         teacher_logits = teacher_out['masks']
         if teacher_logits.shape[-2:] != student['masks'].shape[-2:]:

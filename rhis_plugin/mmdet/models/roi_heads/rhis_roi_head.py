@@ -114,6 +114,11 @@ class RHISRoIHead(BaseRoIHead):
                 "such as Mask R-CNN, type='RHISTwoStageDetector' with roi_head=dict(type='RHISMaskRoIHead', "
                 'rhis=dict(...)) in place of the mask head')
 
+    @staticmethod
+    def valid_sizes(batch_data_samples: SampleList) -> list[tuple[int, int]]:
+        """Each image's (h, w) inside the padded batch: RHIS letterboxes each image to its working size by it."""
+        return [tuple(int(v) for v in sample.metainfo['img_shape'][:2]) for sample in batch_data_samples]
+
     def is_person(self, labels: torch.Tensor) -> torch.Tensor:
         if self.person_labels is None:
             return torch.ones_like(labels, dtype=torch.bool)
@@ -128,7 +133,7 @@ class RHISRoIHead(BaseRoIHead):
         if len(rois) == 0:   # no person in the batch: zero losses that keep every trainable weight in the graph
             zero = sum(p.sum() for p in self.rhis.parameters() if p.requires_grad) * 0.0
             return {'loss_rhis_ce': zero}
-        return self.rhis_losses(self.rhis(images, rois), targets)
+        return self.rhis_losses(self.rhis(images, rois, image_sizes=self.valid_sizes(batch_data_samples)), targets)
 
     def rhis_losses(self, outputs: dict[str, torch.Tensor], targets: torch.Tensor) -> dict[str, torch.Tensor]:
         losses = self.loss_fn(outputs, targets)
@@ -186,7 +191,8 @@ class RHISRoIHead(BaseRoIHead):
         rois = boxes_to_rois(person_boxes, height, width).to(images.device)
         probs = torch.zeros((0, *self.rhis.mask_size), device=images.device)
         if len(rois):
-            probs = torch.softmax(self.rhis(images, clip_rois(rois))['masks'], dim=1)[:, 1]
+            logits = self.rhis(images, clip_rois(rois), image_sizes=self.valid_sizes(batch_data_samples))['masks']
+            probs = torch.softmax(logits, dim=1)[:, 1]
         crop_boxes = rois_to_pixels(clip_rois(rois), height, width)[:, 1:].split([len(b) for b in person_boxes])
         sizes, guides, mapped = [], [], []
         for i, sample in enumerate(batch_data_samples):

@@ -15,7 +15,7 @@ from rhis_plugin.mmdet.runner import load_peopleseg_checkpoint
 CONFIGS = Path(__file__).resolve().parents[4] / 'configs' / 'mmdet'
 
 
-def people_cfg(synthetic_root, name='peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py', size=(64, 64)) -> Config:
+def people_cfg(synthetic_root, name='peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py', size=(64, 64)) -> Config:
     cfg = Config.fromfile(str(CONFIGS / name))
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.data_root = f'{synthetic_root}/'
@@ -86,11 +86,11 @@ def test_progressive_unfreezing_freezes_early_stages_and_their_statistics(synthe
 
 
 def test_distiller_trains_the_student_only(synthetic_root, tmp_path):
-    teacher_cfg = people_cfg(synthetic_root, 'peopleseg/peopleseg-unet_mobilenetv3-small_1xb4-50e_coco-person-320x180.py')
+    teacher_cfg = people_cfg(synthetic_root, 'peopleseg/peopleseg-unet_mobilenetv3-small_1xb4-50e_coco-person-lb320.py')
     teacher = MODELS.build(teacher_cfg.model)
     torch.save({'state_dict': teacher.state_dict()}, tmp_path / 'teacher.pth')
 
-    cfg = people_cfg(synthetic_root, 'kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-320x180.py')
+    cfg = people_cfg(synthetic_root, 'kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-lb320.py')
     cfg.model.teacher = dict(encoder='mobilenetv3_small_100')
     cfg.model.feature_weight = 1.0
     untaught = MODELS.build(cfg.model)
@@ -136,7 +136,7 @@ def test_peopleseg_training_starts_the_boundary_term_on_schedule(run_cli, synthe
         options += [f'{loader}.dataset.data_root={root}', f'{loader}.num_workers=0',
                     f'{loader}.persistent_workers=False']
     options += ['train_dataloader.dataset.pipeline.2.scale=(64,64)', 'val_dataloader.dataset.pipeline.1.scale=(64,64)']
-    run_cli([sys.executable, CONFIGS.parents[1] / 'tools' / 'train.py', CONFIGS / 'peopleseg' / 'peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py',
+    run_cli([sys.executable, CONFIGS.parents[1] / 'tools' / 'train.py', CONFIGS / 'peopleseg' / 'peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py',
              '--work-dir', tmp_path, '--cfg-options', *options], cwd=tmp_path)
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert 'boundary loss starts after validation 2' in log

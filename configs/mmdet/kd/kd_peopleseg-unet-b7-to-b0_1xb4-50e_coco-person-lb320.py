@@ -1,8 +1,8 @@
-# Stage-1 distillation: a trained EfficientNet-B7 people-seg UNet (frozen) teaches a B0 student, 320x180.
+# Stage-1 distillation: a trained EfficientNet-B7 people-seg UNet (frozen) teaches a B0 student, letterboxed to 320.
 #   loss = (1 - a) * (BCE + Tversky on GT) + a * T^2 * binary KL at temperature T, T from 10 to 1 (cosine).
-# Train the teacher with configs/mmdet/peopleseg/peopleseg-unet_b7_1xb4-50e_coco-person-320x180.py, then pass its checkpoint:
-#   mim train mmdet configs/mmdet/kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-320x180.py --cfg-options model.teacher_checkpoint=<teacher.pth>
-_base_ = '../peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py'
+# Train the teacher with configs/mmdet/peopleseg/peopleseg-unet_b7_1xb4-50e_coco-person-lb320.py, then pass its checkpoint:
+#   mim train mmdet configs/mmdet/kd/kd_peopleseg-unet-b7-to-b0_1xb4-50e_coco-person-lb320.py --cfg-options model.teacher_checkpoint=<teacher.pth>
+_base_ = '../peopleseg/peopleseg-unet_b0_1xb4-50e_coco-person-lb320.py'
 
 model = dict(
     type='PeopleSegDistiller',

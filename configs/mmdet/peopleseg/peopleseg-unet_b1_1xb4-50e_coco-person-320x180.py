@@ -1,4 +1,0 @@
-# People-seg UNet, efficientnet_b1 encoder, 320x180 inputs.
-_base_ = './peopleseg-unet_b0_1xb4-50e_coco-person-320x180.py'
-
-model = dict(encoder='efficientnet_b1')
