@@ -8,7 +8,7 @@ setup:
 	bash tools/setup_env.sh
 
 test: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=30
 
 demo: setup
 	$(VENV)/bin/rhis demo --out $(DEMO_OUT)
