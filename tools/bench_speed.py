@@ -97,6 +97,7 @@ def rhis_worker(preset: str, backend: str, args: argparse.Namespace, tmp: Path) 
     from rhis_plugin.utils.complexity import measure_complexity
 
     model = build_rhis(preset, aux_heads=False).eval()
+    mask_size = model.mask_size
     result: dict = {'working_size': model.cfg.working_size}
     if backend == 'torch_cpu':
         c = measure_complexity(model, args.frame_sizes[0])
@@ -124,7 +125,6 @@ def rhis_worker(preset: str, backend: str, args: argparse.Namespace, tmp: Path) 
                     lambda: run(images, rois), args.warmup, args.repeats, args.max_seconds, sync)
     result['latency_ms'] = latency
     if backend == 'torch_cpu':     # the paste-back of 10 persons at each frame size, on its own
-        mask_size = build_rhis(preset).cfg.mask_size
         result['paste_ms'] = {}
         for size in args.frame_sizes:
             rois = rois_for(int(REFERENCE_ROIS))

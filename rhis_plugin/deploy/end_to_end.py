@@ -131,10 +131,14 @@ class DetectionsToMasks(nn.Module):
         return boxes, scores, labels, torch.softmax(out['masks'], dim=1)[:, 1], out['binary_masks']
 
 
+def _opset(model: Any) -> int:
+    """The model's default-domain (ai.onnx) opset."""
+    return next(o.version for o in model.opset_import if o.domain in ('', 'ai.onnx'))
+
+
 def _align(model: Any, opset: int, ir_version: int) -> Any:
     onnx = require('onnx', extra='onnx', feature='ONNX export')
-    current = next(o.version for o in model.opset_import if o.domain in ('', 'ai.onnx'))
-    if current != opset:
+    if _opset(model) != opset:
         model = onnx.version_converter.convert_version(model, opset)
     model.ir_version = ir_version
     return model
@@ -179,8 +183,7 @@ def export_end_to_end(rhis: RHIS, detector: str | Path, path: str | Path, conf: 
     det = onnx.load(str(detector))
     kind = detector_format(det)
     size = _input_size(det, detector_size)
-    det_opset = next(o.version for o in det.opset_import if o.domain in ('', 'ai.onnx'))
-    opset = max(det_opset, ANTIALIAS_OPSET)
+    opset = max(_opset(det), ANTIALIAS_OPSET)
     register_antialias_symbolic()
     frame = torch.rand(1, 3, *(frame_size or (480, 640)))
     frame_axes = {} if frame_size is not None else {2: 'height', 3: 'width'}

@@ -21,7 +21,7 @@ from pycocotools import mask as mask_utils
 from ..data.images import read_rgb_image, rgb_to_tensor
 from .._optional import require
 from ..models import load_rhis
-from ..postprocess import PastedMasks, PostprocessConfig, RoIMasks
+from ..postprocess import PostprocessConfig, RoIMasks
 from .runtime import OnnxRHIS
 
 __all__ = ['RHISBackend', 'iter_frames', 'iter_instance_masks', 'run_predict', 'draw_overlay', 'paint_masks']
@@ -50,11 +50,6 @@ class RHISBackend:
         tensor = rgb_to_tensor(image)[None].to(self.device)
         score_tensors = None if scores is None else [torch.as_tensor(np.asarray(scores, np.float32))]
         return self.model.predict_rois(tensor, [torch.as_tensor(boxes).float().to(self.device)], score_tensors)[0]
-
-    def masks(self, image: np.ndarray, boxes: np.ndarray, cfg: PostprocessConfig,
-              scores: np.ndarray | None = None) -> PastedMasks:
-        """Masks for pixel boxes [N, 4] of one RGB image; ``scores`` [N] rank instances for exclusivity."""
-        return self.roi_masks(image, boxes, scores).paste(cfg, _guide(image, cfg))
 
     def person_mask(self, image: np.ndarray, threshold: float) -> np.ndarray:
         """Binary mode: the people-seg UNet's person mask at the image size."""

@@ -42,9 +42,8 @@ def working_shape(height: Size, width: Size, working_size: int | None) -> tuple[
 
 
 def _resize(images: torch.Tensor, size: tuple[Size, Size]) -> torch.Tensor:
-    if torch.jit.is_tracing():       # always in the graph: at the export size it may be a no-op, not at others
-        return F.interpolate(images, size=size, mode='bilinear', align_corners=False, antialias=True)
-    if tuple(images.shape[-2:]) == tuple(size):
+    # Always in a traced graph: a no-op at the export size need not be one at other sizes.
+    if not torch.jit.is_tracing() and tuple(images.shape[-2:]) == tuple(size):
         return images
     return F.interpolate(images, size=size, mode='bilinear', align_corners=False, antialias=True)
 

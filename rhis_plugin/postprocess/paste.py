@@ -86,8 +86,7 @@ class RoIMasks:
 
     def paste(self, cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None) -> PastedMasks:
         """Bool masks [N, H, W] in box order (``image`` [3, H, W]: the guide of ``smoothing='guided'``)."""
-        return paste_masks(self.probs, self.boxes, self.image_size, cfg, image if cfg.smoothing == 'guided' else None,
-                           self.scores)
+        return paste_masks(self.probs, self.boxes, self.image_size, cfg, image, self.scores)
 
     def iter_paste(self, cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None,
                    chunk: int = 64) -> Iterator[tuple[torch.Tensor, PastedMasks]]:
@@ -106,8 +105,7 @@ class RoIMasks:
         owned = torch.zeros(self.image_size, dtype=torch.bool, device=self.probs.device) if cfg.exclusive else None
         for start in range(0, len(order), chunk):
             indices = order[start:start + chunk]
-            pasted = paste_masks(self.probs[indices], self.boxes[indices], self.image_size, cfg,
-                                 image if cfg.smoothing == 'guided' else None,
+            pasted = paste_masks(self.probs[indices], self.boxes[indices], self.image_size, cfg, image,
                                  None if self.scores is None else self.scores[indices])
             if owned is not None:
                 pasted.masks &= ~owned

@@ -92,15 +92,14 @@ class RHISSegmenter:
                 frame = tuple(inputs.shape[-2:])
                 gain, pad = letterbox_geometry(tuple(image.shape[-2:]), frame)
                 guide = inputs[index].float().to(device)
-            frame_boxes = boxes * gain + boxes.new_tensor(pad).repeat(2)
             masks = torch.zeros((len(result.boxes), *frame), dtype=torch.bool, device=device)
             if len(boxes):
                 with autocast:
                     masks[keep] = self._masks(image, boxes, result.boxes.conf[keep].float().to(device), frame,
-                                              gain, pad, frame_boxes, guide)
+                                              gain, pad, guide)
             empty = ~masks.flatten(1).any(dim=1)
             if self.options.keep_boxes and empty.any():
-                all_boxes = result.boxes.xyxy.float().to(device) * gain + boxes.new_tensor(pad).repeat(2)
+                all_boxes = _to_frame(result.boxes.xyxy.float().to(device), gain, pad)
                 canvas = torch.ones(frame, dtype=torch.bool, device=device)
                 masks[empty] = torch.stack([_inside_box(canvas, box) for box in all_boxes[empty]])
                 empty = ~masks.flatten(1).any(dim=1)
@@ -109,17 +108,17 @@ class RHISSegmenter:
         return unsegmented
 
     def _masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor, frame: tuple[int, int],
-               gain: float, pad: tuple[int, int], frame_boxes: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
-        """Bool masks [n, *frame] of one image's wanted boxes (original-image pixels; ``frame_boxes`` the same
-        boxes in the output frame)."""
+               gain: float, pad: tuple[int, int], guide: torch.Tensor) -> torch.Tensor:
+        """Bool masks [n, *frame] of one image's wanted boxes (original-image pixels), in the output frame that
+        ``gain`` and ``pad`` map them to."""
         if self.options.binary:
             probs = self.model.person_probability(image[None])
             if frame != tuple(image.shape[-2:]):
                 probs = _letterbox_map(probs, gain, pad, frame)
             person = probs[0, 0] > self.options.postprocess.threshold
-            return torch.stack([_inside_box(person, box) for box in frame_boxes])
+            return torch.stack([_inside_box(person, box) for box in _to_frame(boxes, gain, pad)])
         roi = self.model.predict_rois(image[None], [boxes], [scores])[0]
-        roi.boxes = roi.boxes * gain + roi.boxes.new_tensor(pad).repeat(2)
+        roi.boxes = _to_frame(roi.boxes, gain, pad)
         roi.image_size = frame
         return roi.paste(self.options.postprocess, guide).masks
 
@@ -131,6 +130,11 @@ def letterbox_geometry(image_shape: tuple[int, int], input_shape: tuple[int, int
     pad_x = round((input_shape[1] - image_shape[1] * gain) / 2 - 0.1)
     pad_y = round((input_shape[0] - image_shape[0] * gain) / 2 - 0.1)
     return gain, (pad_x, pad_y)
+
+
+def _to_frame(boxes: torch.Tensor, gain: float, pad: tuple[int, int]) -> torch.Tensor:
+    """Image-pixel boxes [N, 4] -> the output frame's pixels (``letterbox_geometry``'s gain and pad)."""
+    return boxes * gain + boxes.new_tensor(pad).repeat(2)
 
 
 def _letterbox_map(probs: torch.Tensor, gain: float, pad: tuple[int, int], frame: tuple[int, int]) -> torch.Tensor:
