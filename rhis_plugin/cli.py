@@ -1,6 +1,8 @@
 """The ``rhis`` command: ``rhis demo`` and ``rhis predict``.
 
-    rhis demo                                   # synthetic data, short CPU training, metrics and overlays
+    rhis demo                                   # people in real photos, starter model, seconds on a CPU
+    rhis demo --source photos/ --detector yolo11n.pt
+    rhis demo --synthetic --iters 300           # short training on generated scenes, from a pretrained start
     rhis demo --train DIR --val DIR --iters 2000 --image-size 320
     rhis predict --detector yolo11n.pt --rhis rhis.pth --source images/ --out outputs/pred
     rhis predict --detector deim.onnx --rhis rhis_b0.onnx --source video.mp4 --out outputs/video --dilate 1
@@ -19,11 +21,20 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest='command', required=True)
 
-    demo = commands.add_parser('demo', help='train and evaluate a small RHIS on synthetic (or given) data')
+    demo = commands.add_parser('demo', help='segment the people in real photos (or train briefly: --synthetic, --train)')
     demo.add_argument('--out', default='outputs/demo')
-    demo.add_argument('--train', help='COCO person folder for training (default: generated synthetic scenes)')
-    demo.add_argument('--val', help='COCO person folder for evaluation')
-    demo.add_argument('--preset', default='rhis_b0_64x48')
+    demo.add_argument('--source', help="image, folder or video (default: Ultralytics' bundled bus.jpg and zidane.jpg)")
+    demo.add_argument('--detector', default='auto',
+                      help="'auto' (yolo11n.pt when cached, else hog; never downloads), 'hog' (OpenCV's HOG people "
+                           'detector), or a detector file as for rhis predict (yolo11n.pt here may download)')
+    demo.add_argument('--rhis', default='starter', help="RHIS weights (default: the bundled starter model)")
+    demo.add_argument('--synthetic', action='store_true',
+                      help='instead: train briefly on generated scenes, then score and draw the held-out ones')
+    demo.add_argument('--train', help='instead: train briefly on this COCO person folder (with --val)')
+    demo.add_argument('--val', help='COCO person folder for evaluation (with --train)')
+    demo.add_argument('--preset', default='rhis_lite0_64x48', help='what --synthetic / --train train')
+    demo.add_argument('--peopleseg', default='starter',
+                      help="people-seg UNet for --synthetic / --train: a checkpoint, 'starter' or 'random'")
     demo.add_argument('--iters', type=int, default=300)
     demo.add_argument('--minutes', type=float, default=None, help='stop training after this many minutes')
     demo.add_argument('--num-train', type=int, default=200)
@@ -36,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
                          help='.pt/.yaml (Ultralytics), .onnx (DETR export: RT-DETR, D-FINE, DEIM; or YOLO export), '
                               '.py (mmdet config) or .json (COCO detections)')
     predict.add_argument('--detector-checkpoint', help='mmdet checkpoint, or the COCO annotation file for .json')
-    predict.add_argument('--rhis', required=True, help='RHIS checkpoint (.pth) or ONNX file')
+    predict.add_argument('--rhis', default='starter',
+                         help="RHIS checkpoint (.pth, also an mmdet RHIS checkpoint) or ONNX file; 'starter' (default): "
+                              "the bundled starter model; 'random': random weights, on purpose")
+    predict.add_argument('--allow-random', action='store_true',
+                         help='accept a model whose frozen people-seg UNet was never loaded or trained')
     predict.add_argument('--source', required=True, help='image, folder of images, or video')
     predict.add_argument('--out', required=True)
     predict.add_argument('--conf', type=float, default=0.25)
@@ -60,17 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == 'demo':
-            from .demo import run_demo
-            run_demo(args.out, args.train, args.val, args.preset, args.iters, args.minutes, args.num_train,
-                     args.num_val, args.image_size, device=args.device)
-            return 0
+            return _demo(args)
         from .deploy.detectors import load_detector
         from .deploy.pipeline import RHISBackend, run_predict
         from .postprocess import PostprocessConfig
         postprocess = PostprocessConfig(threshold=args.threshold, dilation=args.dilate, smoothing=args.smooth)
         detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device,
                                  args.label_space)
-        summary = run_predict(detector, RHISBackend(args.rhis, args.device), args.source, args.out, postprocess,
+        summary = run_predict(detector, RHISBackend(args.rhis, args.device, args.allow_random), args.source, args.out, postprocess,
                               binary=args.binary, progress=not args.no_progress, strict=args.strict)
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f'rhis: error: {error}', file=sys.stderr)
@@ -81,6 +93,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         note += f", {len(summary['skipped'])} unreadable file(s) skipped"
     print(f"rhis: {summary['frames']} frames, {summary['instances']} masks{note}; wrote {summary['out_dir']}/"
           '{overlays/, masks/, results.json}')
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo, run_training_demo
+    if bool(args.train) != bool(args.val):
+        raise ValueError('--train and --val go together')
+    if args.synthetic or args.train:
+        run_training_demo(args.out, args.train, args.val, args.preset, args.iters, args.minutes, args.num_train,
+                          args.num_val, args.image_size, device=args.device, peopleseg=args.peopleseg)
+    else:
+        run_demo(args.out, args.source, args.detector, args.rhis, device=args.device)
     return 0
 
 

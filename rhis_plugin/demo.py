@@ -1,81 +1,112 @@
-"""``rhis demo``: the whole pipeline on a CPU in minutes, with no download.
+"""``rhis demo``: people in real photos segmented by the bundled starter model, in seconds, with no download.
 
-Generates synthetic people scenes (or takes COCO folders), trains a small RHIS on GT boxes, evaluates on held-out
-images (COCO mask AP in image space on GT boxes, and the reference's ROI-space target IoU against the "box filled"
-baseline), and writes overlays, a loss curve, a metrics table and the trained model.
+Default: the photos that ship with Ultralytics (``bus.jpg``, ``zidane.jpg``; AGPL-3.0, credit Ultralytics), or
+``--source``; person boxes from ``yolo11n.pt`` when it is cached (working directory or Ultralytics' weights folder;
+nothing is downloaded), else OpenCV's HOG people detector (``--detector hog|PATH`` chooses); masks from the starter
+model. Writes ``overlays/``, ``masks/`` (one PNG per person), ``results.json`` and a timing line.
+
+``--synthetic`` (generated scenes) or ``--train DIR --val DIR`` instead runs a short training from a pretrained start
+(ImageNet ROI encoder, the starter's people-seg UNet) and writes metrics, a loss curve, overlays and the model.
 """
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
-from .data.coco_dataset import CocoPersonDataset
-from .data.coco_eval import CocoAccumulator
+from .data.coco_dataset import coco_person_dataset
 from .data.synthetic import SceneConfig, generate_dataset
 from .deploy.pipeline import draw_overlay
-from .models import build_rhis, save_rhis
-from .models.rhis import RHIS
+from .models import build_rhis, preset_config as build_rhis_config, save_rhis
+from .models.imagenet import imagenet_weights_name
 from .postprocess import PostprocessConfig
-from .training import TrainConfig, evaluate_target_iou, train_rhis
+from .training import TrainConfig, evaluate_target_iou, mask_ap_on_gt_boxes, train_rhis
+from .weights import STARTER, STARTER_PRESET
 
-__all__ = ['run_demo', 'mask_ap_on_gt_boxes', 'plot_loss_curve']
+SCORES = ('segm_AP', 'segm_AP50', 'segm_AP75')
+__all__ = ['run_demo', 'run_training_demo', 'demo_images', 'demo_detector', 'plot_loss_curve']
 
-
-@torch.no_grad()
-def mask_ap_on_gt_boxes(model: RHIS, dataset: CocoPersonDataset, device: str = 'cpu',
-                        postprocess: PostprocessConfig = PostprocessConfig()) -> dict[str, float]:
-    """COCO mask AP of RHIS on GT boxes, masks pasted back into each image (oracle-box mask AP)."""
-    model.to(device).eval()
-    accumulator = CocoAccumulator()
-    for index in range(len(dataset)):
-        sample = dataset[index]
-        image_id = accumulator.add_image(*sample['image'].shape[-2:], sample['masks'].numpy())
-        if len(sample['boxes']) == 0:
-            continue
-        pasted = model.predict(sample['image'][None].to(device), [sample['boxes'].to(device)], postprocess)[0]
-        accumulator.add_detections(image_id, sample['boxes'].numpy(), pasted.scores.cpu().numpy(),
-                                   pasted.masks.cpu().numpy())
-    return accumulator.evaluate()
+DEMO_IMAGES = ('bus.jpg', 'zidane.jpg')
 
 
-def plot_loss_curve(history: list[dict[str, float]], path: Path, size: tuple[int, int] = (640, 360)) -> Path:
-    """A small PNG line chart of the total loss (PIL only, no plotting library needed)."""
-    width, height = size
-    image = Image.new('RGB', size, 'white')
-    draw = ImageDraw.Draw(image)
-    left, right, top, bottom = 60, width - 20, 20, height - 40
-    draw.rectangle([left, top, right, bottom], outline='black')
-    if history:
-        iters = np.array([h['iter'] for h in history], dtype=np.float64)
-        losses = np.array([h['loss'] for h in history], dtype=np.float64)
-        lo, hi = losses.min(), max(losses.max(), losses.min() + 1e-6)
-        span = max(iters.max() - iters.min(), 1.0)
-        points = [(left + (i - iters.min()) / span * (right - left), bottom - (v - lo) / (hi - lo) * (bottom - top))
-                  for i, v in zip(iters, losses)]
-        if len(points) > 1:
-            draw.line(points, fill=(0, 90, 200), width=2)
-        else:
-            draw.point(points, fill=(0, 90, 200))
-        draw.text((5, top), f'{hi:.2f}', fill='black')
-        draw.text((5, bottom - 10), f'{lo:.2f}', fill='black')
-        draw.text((left, bottom + 10), f'iter {int(iters.min())}', fill='black')
-        draw.text((right - 70, bottom + 10), f'iter {int(iters.max())}', fill='black')
-    draw.text((left + 10, top + 5), 'training loss', fill='black')
-    image.save(path)
+def demo_images() -> list[Path]:
+    """Ultralytics' bundled photos (``bus.jpg``, ``zidane.jpg``), found in the installed package."""
+    from ._optional import require
+    ultralytics = require('ultralytics', extra='ultralytics', feature="the demo's bundled photos (or pass --source)")
+    assets = Path(ultralytics.__file__).parent / 'assets'
+    return [assets / name for name in DEMO_IMAGES if (assets / name).is_file()]
+
+
+def demo_detector(spec: str = 'auto', device: str = 'cpu') -> tuple[Any, str]:
+    """(detector, description): ``auto`` is ``yolo11n.pt`` when cached, else HOG; ``hog``; or any detector file."""
+    from .deploy.detectors import cached_ultralytics_weights, load_detector
+    if spec == 'auto':
+        cached = cached_ultralytics_weights('yolo11n.pt')
+        spec = str(cached) if cached is not None else 'hog'
+    conf = 0.5 if spec == 'hog' else 0.25
+    return load_detector(spec, conf=conf, device=device), spec
+
+
+def run_demo(out_dir: str | Path = 'outputs/demo', source: str | Path | None = None, detector: str = 'auto',
+             weights: str | Path = STARTER, device: str = 'cpu', log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Segments the people in ``source`` (default: Ultralytics' bundled photos) and writes the results.
+
+    Returns:
+        ``frames``, ``instances``, ``detector``, ``seconds`` (detector + RHIS + writing, after loading) and ``out_dir``.
+    """
+    from .deploy.pipeline import RHISBackend, run_predict
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if source is None:
+        source = out_dir / 'inputs'
+        source.mkdir(exist_ok=True)
+        for image in demo_images():
+            shutil.copyfile(image, source / image.name)
+    model, name = demo_detector(detector, device)
+    backend = RHISBackend(weights, device)
+    start = time.perf_counter()
+    summary = run_predict(model, backend, source, out_dir, PostprocessConfig(dilation=1), progress=False)
+    seconds = time.perf_counter() - start
+    summary.update(detector=name, weights=str(weights), seconds=round(seconds, 2))
+    log(f"rhis demo: {summary['frames']} images, {summary['instances']} people, detector {name}, RHIS {weights}: "
+        f"{1000 * seconds / max(summary['frames'], 1):.0f} ms per image on {device} "
+        f'({torch.get_num_threads()} threads); wrote {out_dir}/{{overlays/, masks/, results.json}}')
+    return summary
+
+
+def plot_loss_curve(history: list[dict[str, float]], path: Path) -> Path:
+    """The training loss per logged window, as a PNG (matplotlib, installed with Ultralytics)."""
+    from ._optional import require
+    matplotlib = require('matplotlib', extra='ultralytics', feature='the loss curve')
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
+    ax.plot([h['iter'] for h in history], [h['loss'] for h in history], marker='o', markersize=3)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('training loss (mean over the window)')
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
     return path
 
 
-def run_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | None = None, val: str | Path | None = None,
-             preset: str = 'rhis_b0_64x48', iters: int = 300, minutes: float | None = None, num_train: int = 200,
-             num_val: int = 40, image_size: int = 128, num_overlays: int = 8, device: str = 'cpu', seed: int = 0,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Runs the demo and returns its metrics; everything it writes is under ``out_dir``."""
+def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | None = None,
+                      val: str | Path | None = None, preset: str = STARTER_PRESET, iters: int = 300,
+                      minutes: float | None = None, num_train: int = 200, num_val: int = 40, image_size: int = 128,
+                      num_overlays: int = 8, device: str = 'cpu', seed: int = 0, peopleseg: str | Path = STARTER,
+                      log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Trains ``preset`` briefly on generated scenes (or ``train``/``val`` folders) and returns its metrics.
+
+    The start is pretrained: ImageNet weights in the ROI encoder (lite presets) and ``peopleseg`` in the frozen
+    people-seg UNet (default: the starter model's; ``'random'`` on purpose). Everything it writes is under ``out_dir``.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -88,18 +119,19 @@ def run_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | None = No
         letterbox = None
     else:
         letterbox = (image_size, image_size)
-    train_set = CocoPersonDataset(train, image_size=letterbox)
-    val_roi = CocoPersonDataset(val, image_size=letterbox)
-    val_images = CocoPersonDataset(val)           # original sizes, for image-space mask AP
+    train_set = coco_person_dataset(train, image_size=letterbox)
+    val_roi = coco_person_dataset(val, image_size=letterbox)
+    val_images = coco_person_dataset(val)           # original sizes, for image-space mask AP
 
-    model = build_rhis(preset)
+    model = build_rhis(preset, pretrained=imagenet_weights_name(build_rhis_config(preset).roi_encoder) is not None,
+                       peopleseg_weights=peopleseg)
     log(f'training {preset} for {iters} iterations' + (f' or {minutes:g} minutes' if minutes else '') + f' on {device}')
     history = train_rhis(model, train_set, TrainConfig(iters=iters, lr=5e-3, seed=seed, log_every=max(iters // 15, 1),
                                                        max_seconds=None if minutes is None else minutes * 60),
                          device=device, log=log)
     metrics: dict[str, Any] = {'preset': preset, 'iterations': history[-1]['iter'] if history else 0}
     metrics.update(evaluate_target_iou(model, val_roi, device=device))
-    metrics.update(mask_ap_on_gt_boxes(model, val_images, device))
+    metrics.update({k: v for k, v in mask_ap_on_gt_boxes(model, val_images, device).items() if k in SCORES})
     metrics['seconds'] = round(time.perf_counter() - start, 1)
 
     overlays = out_dir / 'overlays'

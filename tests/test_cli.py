@@ -48,8 +48,10 @@ def assets(tmp_path_factory):
     return root
 
 
-def rhis(*args, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([str(RHIS), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=900)
+def rhis(*args, cwd, allow_random: bool = True) -> subprocess.CompletedProcess:
+    """Runs ``rhis``; ``predict`` opts in to the random test models (``--allow-random``) unless told not to."""
+    args = [*map(str, args)] + (['--allow-random'] if args[0] == 'predict' and allow_random else [])
+    return subprocess.run([str(RHIS), *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.parametrize('detector, weights', [('detr.onnx', 'rhis.onnx'), ('yolo.onnx', 'rhis.onnx'),
@@ -155,7 +157,7 @@ def test_core_install_runs_rhis_predict_and_names_missing_extras(assets, tmp_pat
     images = assets / 'data' / 'images'
     result = subprocess.run([sys.executable, '-c', code, 'predict', '--detector', str(dets), '--rhis',
                              str(assets / 'rhis.pth'), '--source', str(images), '--out', str(tmp_path / 'out'),
-                             '--no-progress'], capture_output=True, text=True, timeout=600)
+                             '--no-progress', '--allow-random'], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(json.loads((tmp_path / 'out' / 'results.json').read_text())) == 1
     result = subprocess.run([sys.executable, '-c', code, 'predict', '--detector', 'yolo11n.yaml', '--rhis',
@@ -168,14 +170,36 @@ def test_core_install_runs_rhis_predict_and_names_missing_extras(assets, tmp_pat
     assert result.returncode == 0 and '--train' in result.stdout
 
 
+def test_predict_refuses_a_random_people_seg_unet_naming_the_fix(assets, tmp_path):
+    for weights in ('rhis.pth', 'rhis.onnx'):
+        result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / weights, '--source',
+                      assets / 'data' / 'images', '--out', tmp_path / 'out', cwd=tmp_path, allow_random=False)
+        assert result.returncode == 2 and '--allow-random' in result.stderr and 'starter' in result.stderr
+        assert 'Traceback' not in result.stderr and not (tmp_path / 'out' / 'results.json').exists()
+    result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', 'random', '--source',
+                  assets / 'data' / 'images', '--out', tmp_path / 'out', cwd=tmp_path, allow_random=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_demo_segments_the_bundled_photos_with_the_starter_model(tmp_path):
+    result = rhis('demo', '--out', tmp_path / 'demo', '--detector', 'hog', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / 'demo'
+    assert sorted(p.name for p in (out / 'overlays').glob('*.jpg')) == ['bus.jpg', 'zidane.jpg']
+    assert list((out / 'masks').glob('*.png')) and json.loads((out / 'results.json').read_text())
+    assert 'ms per image' in result.stdout and 'detector hog' in result.stdout
+
+
 @pytest.mark.slow
-def test_demo_with_a_small_budget(tmp_path):
-    result = rhis('demo', '--out', tmp_path / 'demo', '--iters', '15', '--num-train', '8', '--num-val', '4',
-                  cwd=tmp_path)
+def test_demo_trains_briefly_on_generated_scenes_from_a_pretrained_start(tmp_path):
+    result = rhis('demo', '--synthetic', '--out', tmp_path / 'demo', '--iters', '15', '--num-train', '8',
+                  '--num-val', '4', cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / 'demo'
     assert len(list((out / 'overlays').glob('*.jpg'))) == 4
     assert (out / 'loss_curve.png').stat().st_size > 0 and (out / 'rhis_demo.pth').is_file()
     metrics = json.loads((out / 'metrics.json').read_text())
-    assert {'target_iou', 'box_filled_iou', 'segm_AP', 'segm_AP50', 'bbox_AP'} <= set(metrics)
+    assert {'target_iou', 'box_filled_iou', 'segm_AP', 'segm_AP50'} <= set(metrics)
     assert 'mask AP, image space' in (out / 'metrics.md').read_text() and str(out) in result.stdout
+    from rhis_plugin.models import load_rhis, peopleseg_origin
+    assert 'rhis_lite0_64x48_coco_person.pth' in peopleseg_origin(load_rhis(out / 'rhis_demo.pth'))

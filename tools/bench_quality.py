@@ -24,22 +24,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from rhis_plugin.data.coco_dataset import CocoPersonDataset
-from rhis_plugin.data.coco_eval import CocoAccumulator
-from rhis_plugin.data.occlusion import others_in_box
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
 from rhis_plugin.models import PeopleSegUNet, build_rhis, load_peopleseg_weights, load_roi_encoder_weights
 from rhis_plugin.models.rhis import RHIS
-from rhis_plugin.postprocess import PostprocessConfig
-from rhis_plugin.training import TrainConfig, evaluate_peopleseg, evaluate_target_iou, train_peopleseg, train_rhis
+from rhis_plugin.training import (OCCLUDED, TrainConfig, evaluate_peopleseg, evaluate_target_iou, mask_ap_on_gt_boxes,
+                                  train_peopleseg, train_rhis)
 from rhis_plugin.utils.benchmark import median_latency, write_json
 
 CONTENDERS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0', 'box_filled']
 UNTRAINED = {'unet_in_box', 'box_filled'}
-OCCLUDED = 0.1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,30 +80,6 @@ def pairs(entries: list[str], what: str) -> dict[str, str]:
             raise SystemExit(f'{what}: no file at {path}')
         out[name] = path
     return out
-
-
-def evaluate_masks(model: RHIS, dataset: CocoPersonDataset, device: str = 'cpu') -> dict[str, float]:
-    """Mask AP on all persons and on the occluded subset, at each image's original size."""
-    everyone, occluded = CocoAccumulator(), CocoAccumulator()
-    occluded_count = 0
-    for index in range(len(dataset)):
-        sample = dataset[index]
-        height, width = sample['image'].shape[-2:]
-        gt = sample['masks'].numpy()
-        hidden = others_in_box(list(gt)) >= OCCLUDED if len(gt) else np.zeros(0, bool)
-        occluded_count += int(hidden.sum())
-        all_id = everyone.add_image(height, width, gt)
-        occ_id = occluded.add_image(height, width, gt[hidden])
-        if len(gt) == 0:
-            continue
-        pasted = model.predict(sample['image'][None].to(device), [sample['boxes'].to(device)], PostprocessConfig())[0]
-        boxes, scores, masks = sample['boxes'].numpy(), pasted.scores.cpu().numpy(), pasted.masks.cpu().numpy()
-        everyone.add_detections(all_id, boxes, scores, masks)
-        occluded.add_detections(occ_id, boxes[hidden], scores[hidden], masks[hidden])
-    result = {k: v for k, v in everyone.evaluate().items() if k.startswith('segm')}
-    result['segm_AP_occluded'] = occluded.evaluate()['segm_AP'] if occluded_count else float('nan')
-    result['occluded_instances'] = occluded_count
-    return result
 
 
 def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: int = 10) -> float:
@@ -181,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
             row.update(iters=history[-1]['iter'] if history else 0,
                        train_seconds=round(time.perf_counter() - start, 1))
         model.to(args.device)
-        row.update(evaluate_masks(model, val_set, args.device))
+        row.update(mask_ap_on_gt_boxes(model, val_set, args.device))
         row['target_iou'] = evaluate_target_iou(model, val_letterboxed, device=args.device)['target_iou']
         row['latency_ms_10_rois'] = latency_ms(model, tuple(args.latency_size), args.device)
         results['contenders'][name] = row

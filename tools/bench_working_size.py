@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import torch
 
 from rhis_plugin.models import build_rhis
-from rhis_plugin.utils.benchmark import median_latency, write_json
+from rhis_plugin.utils.benchmark import mean_sd, median_latency, write_json
 from rhis_plugin.utils.complexity import count_macs
 
 FRAMES = ((480, 640), (1080, 1920))
@@ -82,19 +81,15 @@ def main(argv: list[str] | None = None) -> dict:
             runs.append(json.loads(path.read_text()))
         quality = [r['contenders'][args.preset] for r in runs]
         unet = [next(iter(r['peopleseg'].values())) for r in runs]
-        rows[size] = {'seeds': args.seeds, **_mean_sd('segm_AP', [q['segm_AP'] for q in quality]),
-                      **_mean_sd('segm_AP_occluded', [q['segm_AP_occluded'] for q in quality]),
-                      **_mean_sd('unet_iou', [u['iou'] for u in unet]), **unet_cost(args.preset, size, args.threads)}
+        rows[size] = {'seeds': args.seeds, **mean_sd('segm_AP', [q['segm_AP'] for q in quality]),
+                      **mean_sd('segm_AP_occluded', [q['segm_AP_occluded'] for q in quality]),
+                      **mean_sd('unet_iou', [u['iou'] for u in unet]), **unet_cost(args.preset, size, args.threads)}
     results = {'command': 'python tools/bench_working_size.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                'preset': args.preset, 'iters': args.iters, 'batch_size': args.batch_size, 'max_rois': args.max_rois, 'peopleseg_iters': args.peopleseg_iters,
                'val': args.val, 'threads': args.threads, 'sizes': rows}
     write_json(out_dir / 'summary.json', results)
     print_table(results)
     return results
-
-
-def _mean_sd(name: str, values: list[float]) -> dict[str, float]:
-    return {name: statistics.fmean(values), f'{name}_sd': statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
 def print_table(results: dict) -> None:

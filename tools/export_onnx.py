@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Exports an RHIS preset or checkpoint to ONNX (RHIS contract), with a JSON sidecar next to it.
 
-    python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --out rhis_b0.onnx
-    python tools/export_onnx.py --preset rhis_b0_64x48 --out rhis_b0_random.onnx
+    python tools/export_onnx.py --checkpoint starter --out rhis_starter.onnx      # the bundled starter model
+    python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --out rhis.onnx   # ours, or an mmdet RHIS checkpoint
+    python tools/export_onnx.py --preset rhis_lite0_64x48 --out rhis_random.onnx  # random weights (for tests)
     python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --detector yolo11n.onnx --out yolo11n_rhis.onnx
 
 With ``--detector`` (an Ultralytics export made with ``nms=True``, or an RT-DETR / D-FINE / DEIM export) the
@@ -12,14 +13,16 @@ import argparse
 import sys
 
 from rhis_plugin.deploy import export_end_to_end, export_onnx
-from rhis_plugin.models import build_rhis, list_presets, load_rhis
+from rhis_plugin.models import build_rhis, list_presets, rhis_from_weights
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument('--checkpoint', help='an RHIS checkpoint (save_rhis / tools/train_rhis.py)')
-    source.add_argument('--preset', choices=list_presets(), help='a preset with random weights (for tests)')
+    source.add_argument('--checkpoint', help="an RHIS checkpoint (save_rhis, tools/train_rhis.py, a joint Ultralytics "
+                                             "run's rhis.pth, an mmdet RHIS checkpoint) or 'starter'")
+    source.add_argument('--preset', choices=list_presets(),
+                        help='a preset with random weights, on purpose (for tests; the sidecar says so)')
     parser.add_argument('--out', required=True)
     parser.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
                         help='a fixed input size (default: any frame size; the graph letterboxes to the working size)')
@@ -32,8 +35,9 @@ def main() -> int:
                         help="with --detector: the detector's input size when its graph does not fix it")
     args = parser.parse_args()
     try:
-        model = load_rhis(args.checkpoint, aux_heads=False) if args.checkpoint else \
-            build_rhis(args.preset, aux_heads=False)
+        # The sidecar records where the people-seg UNet came from; rhis predict refuses random ones unless asked.
+        model = rhis_from_weights(args.checkpoint, allow_random=True, aux_heads=False) if args.checkpoint else \
+            build_rhis(args.preset, peopleseg_weights='random', aux_heads=False)
         size = args.image_size and tuple(args.image_size)
         if args.detector:
             path = export_end_to_end(model, args.detector, args.out, args.conf, args.classes,

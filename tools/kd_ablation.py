@@ -73,9 +73,11 @@ def main(argv: list[str] | None = None) -> dict:
                      'runs': {}}
 
     def unet(path: str | None) -> dict:
-        if path is None or args.stage != 'instance':
+        if args.stage != 'instance':
             return {}
-        return {'model.roi_head.peopleseg_checkpoint': path}
+        if path is None:
+            print("note: no people-seg UNet given: the heads train on a random frozen UNet ('random', on purpose)")
+        return {'model.roi_head.peopleseg_checkpoint': path or 'random'}
 
     def run(name: str, config: str, iters: int, options: dict | None = None) -> str:
         start = time.perf_counter()

@@ -1,59 +1,84 @@
 #!/usr/bin/env python
-"""Trains an RHIS head on GT boxes (with jitter) from a COCO folder and reports target IoU on a val folder.
+"""Trains an RHIS head on GT boxes (with jitter) from COCO folders, on a trained people-seg UNet, and scores it.
+
+Stage 2 of three: the people-seg UNet first (tools/train_peopleseg.py, or the starter model's: --peopleseg starter),
+then this head, then detector + head. Folders are PATH or PATH:train / PATH:val (the coco-val-fifth split).
+Each --val folder gets the reference's ROI target IoU (letterboxed) and oracle-box mask AP (original sizes).
 
 Example (synthetic data, a few CPU minutes):
     python tools/make_synthetic.py --out data/syn/train --num-images 120 --height 128 --width 128
     python tools/make_synthetic.py --out data/syn/val --num-images 30 --height 128 --width 128 --seed 1
     python tools/train_rhis.py --train data/syn/train --val data/syn/val --iters 150 --out work_dirs/rhis.pth
 """
+from __future__ import annotations
+
 import argparse
 import json
 import sys
+import time
+from pathlib import Path
 
 import torch
 
-from rhis_plugin.data.coco_dataset import CocoPersonDataset
-from rhis_plugin.models import build_rhis, list_presets, save_rhis
-from rhis_plugin.training import TrainConfig, evaluate_target_iou, train_rhis
+from rhis_plugin.data import coco_person_dataset
+from rhis_plugin.models import DEFAULT_PRESET, build_rhis, list_presets, save_rhis
+from rhis_plugin.training import TrainConfig, add_train_arguments, evaluate_target_iou, mask_ap_on_gt_boxes, train_rhis
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--train', required=True, help='COCO folder (annotations.json + images/)')
-    parser.add_argument('--val', required=True, help='COCO folder for evaluation')
-    parser.add_argument('--preset', default='rhis_b0_64x48', choices=list_presets())
+    parser.add_argument('--train', nargs='+', required=True, help='COCO folders: PATH or PATH:train')
+    parser.add_argument('--val', nargs='+', required=True, help='COCO folders to score on: PATH or PATH:val')
+    parser.add_argument('--sources', nargs='+', default=None,
+                        help="train only on images whose 'source' starts with one of these (folders that have it)")
+    parser.add_argument('--preset', default=DEFAULT_PRESET, choices=list_presets())
+    parser.add_argument('--peopleseg', default='starter',
+                        help="people-seg UNet weights: a stage-1 checkpoint, 'starter' (the bundled model's UNet, "
+                             "lite0 presets) or 'random' (a random frozen UNet, on purpose)")
+    parser.add_argument('--pretrained', action='store_true',
+                        help='start the ROI encoder from ImageNet weights installed offline (lite presets)')
     parser.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'), default=None,
-                        help='letterbox images to this size (required when image sizes differ)')
-    parser.add_argument('--iters', type=int, default=300)
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--lr', type=float, default=5e-3)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+                        help='letterbox training images to this size (required when image sizes differ)')
+    add_train_arguments(parser, iters=300, lr=5e-3)
     parser.add_argument('--out', default=None, help='where to save the trained model (.pth)')
+    parser.add_argument('--half', action='store_true', help='save float16 weights (half the file size)')
     parser.add_argument('--metrics', default=None, help='write the final metrics as JSON here')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
-        train = CocoPersonDataset(args.train, image_size=args.image_size)
-        val = CocoPersonDataset(args.val, image_size=args.image_size)
+        train = coco_person_dataset(args.train, args.image_size, sources=args.sources)
+        vals = {spec: (coco_person_dataset(spec, args.image_size), coco_person_dataset(spec)) for spec in args.val}
+        model = build_rhis(args.preset, peopleseg_weights=args.peopleseg)
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    model = build_rhis(args.preset)
+    if args.pretrained:
+        from rhis_plugin.models.presets import load_encoder_imagenet_weights
+        load_encoder_imagenet_weights(model)
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    start = time.perf_counter()
     history = train_rhis(model, train, cfg, device=args.device)
-    metrics = evaluate_target_iou(model, val, device=args.device)
-    metrics['final_loss'] = history[-1]['loss'] if history else float('nan')
-    print(f"val target IoU {metrics['target_iou']:.4f} (box filled {metrics['box_filled_iou']:.4f}) "
-          f"on {metrics['num_rois']} ROIs")
+    metrics = {'preset': args.preset, 'peopleseg': str(args.peopleseg), 'pretrained': args.pretrained,
+               'train_images': len(train), 'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),
+               'final_loss': history[-1]['loss'] if history else float('nan'), 'val': {}}
+    for spec, (letterboxed, original) in vals.items():
+        scores = {**evaluate_target_iou(model, letterboxed, device=args.device),
+                  **mask_ap_on_gt_boxes(model, original, device=args.device)}
+        metrics['val'][spec] = scores
+        print(f"{spec}: mask AP {100 * scores['segm_AP']:.1f} (GT boxes), target IoU {scores['target_iou']:.4f} "
+              f"(box filled {scores['box_filled_iou']:.4f}) on {scores['num_rois']} ROIs")
     if args.out:
-        print(f'saved {save_rhis(model.cpu(), args.out, preset=args.preset, iters=args.iters, **metrics)}')
+        path = save_rhis(model.cpu(), args.out, half=args.half, preset=args.preset, iters=args.iters,
+                         train=args.train, sources=args.sources)
+        print(f'saved {path}')
     if args.metrics:
-        with open(args.metrics, 'w') as f:
-            json.dump(metrics, f, indent=2)
+        Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.metrics).write_text(json.dumps(metrics, indent=2))
     return 0
 
 

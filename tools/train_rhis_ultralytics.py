@@ -51,7 +51,7 @@ def main() -> int:
     model = train_head_frozen(detector, train, cfg['preset'],
                               TrainConfig(iters=int(cfg['iters']), batch_size=int(cfg['batch']), lr=float(cfg['lr'])),
                               detector_boxes=bool(cfg['detector_boxes']), detector_conf=float(cfg['detector_conf']),
-                              imgsz=int(cfg['imgsz']), device=cfg['device'])
+                              imgsz=int(cfg['imgsz']), device=cfg['device'], peopleseg=cfg.get('peopleseg'))
     path = save_rhis(model.cpu(), cfg['out'], preset=cfg['preset'], detector=str(cfg['model']))
     print(f'saved {path}')
     metrics = evaluate_mask_ap(detector_cls(cfg['model']), val, imgsz=int(cfg['imgsz']), weights=path)
@@ -65,7 +65,7 @@ def train_joint(cfg: dict) -> int:
     from rhis_plugin.ultralytics import rhis_joint_trainer
 
     model = YOLO(cfg['model'])
-    model.train(trainer=rhis_joint_trainer(cfg['preset']), data=cfg['data'], epochs=int(cfg['epochs']),
+    model.train(trainer=rhis_joint_trainer(cfg['preset'], cfg.get('peopleseg')), data=cfg['data'], epochs=int(cfg['epochs']),
                 imgsz=int(cfg['imgsz']), batch=int(cfg['batch']), workers=int(cfg['workers']), device=cfg['device'],
                 name=cfg['name'], exist_ok=True)
     print(f"saved {model.trainer.wdir / 'rhis.pth'}")

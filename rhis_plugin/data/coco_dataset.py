@@ -1,20 +1,47 @@
-"""COCO-format person instances as tensors, for the framework-free training and evaluation tools."""
+"""COCO-format person instances as tensors, for the framework-free training and evaluation tools.
+
+One split rule for folders without train/val subfolders (``../shared/data/coco_person_train``), used by every tool:
+the "coco val fifth" — images whose index in the file names' sorted order is a multiple of 5 are validation, the
+rest train (:func:`split_of`). A folder argument may name its split as ``PATH:train`` / ``PATH:val``
+(:func:`coco_person_dataset` takes several, mmdet configs a ``ConcatDataset``).
+Crowd regions (``iscrowd=1``) are not persons to segment and not background either: samples carry their union as
+``crowd``, which the losses ignore and the COCO evaluation passes on as crowd ground truth.
+"""
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from pycocotools.coco import COCO
-from torch.utils.data import Dataset
+from torch.utils.data import ConcatDataset, Dataset
 
 from .images import read_rgb_image, rgb_to_tensor
 
-__all__ = ['CocoPersonDataset', 'collate_samples', 'letterbox', 'mask_boxes']
+__all__ = ['CocoPersonDataset', 'collate_samples', 'letterbox', 'mask_boxes', 'SPLITS', 'split_of',
+           'parse_folder', 'coco_person_dataset']
+
+SPLITS = ('all', 'train', 'val')
+VAL_EVERY = 5
+
+
+def split_of(file_names: Sequence[str]) -> dict[str, str]:
+    """The coco-val-fifth rule: ``'val'`` for every 5th file name in sorted order (index % 5 == 0), else ``'train'``."""
+    return {name: 'val' if i % VAL_EVERY == 0 else 'train' for i, name in enumerate(sorted(file_names))}
+
+
+def parse_folder(spec: str | Path) -> tuple[Path, str]:
+    """``PATH`` or ``PATH:SPLIT`` (SPLIT one of :data:`SPLITS`) -> (path, split)."""
+    text = str(spec)
+    head, _, tail = text.rpartition(':')
+    if head and tail in SPLITS:
+        return Path(head), tail
+    return Path(text), 'all'
 
 
 class CocoPersonDataset(Dataset):
@@ -27,12 +54,17 @@ class CocoPersonDataset(Dataset):
         image_size: (H, W) to letterbox every image to (scale to fit, pad right/bottom with black), so a batch
             stacks; ``None`` keeps the original size.
         category: name of the person category in the annotation file.
+        split: ``'all'``, or ``'train'`` / ``'val'`` of the coco-val-fifth rule (:func:`split_of`).
+        sources: keep only images whose ``source`` field starts with one of these (e.g. ``('coco_train',)``:
+            COCO's own annotations in ``coco_person_train``).
 
     A sample is a dict: ``image`` float [3, H, W] in [0, 1]; ``boxes`` [M, 4] pixel (x1, y1, x2, y2);
-    ``masks`` bool [M, H, W]; ``image_id``; ``scale`` (resized / original); ``orig_size`` (h, w).
+    ``masks`` bool [M, H, W]; ``crowd`` bool [H, W] (union of crowd regions, to ignore); ``image_id``;
+    ``scale`` (resized / original); ``orig_size`` (h, w).
     """
 
-    def __init__(self, root: str | Path, image_size: tuple[int, int] | None = None, category: str = 'person') -> None:
+    def __init__(self, root: str | Path, image_size: tuple[int, int] | None = None, category: str = 'person',
+                 split: str = 'all', sources: Sequence[str] | None = None) -> None:
         root = Path(root)
         ann_file = root / 'annotations.json' if root.is_dir() else root
         if not ann_file.is_file():
@@ -46,7 +78,16 @@ class CocoPersonDataset(Dataset):
             names = [c['name'] for c in self.coco.loadCats(self.coco.getCatIds())]
             raise ValueError(f'{ann_file} has no category {category!r} (categories: {names})')
         self.category_id = categories[0]
-        self.image_ids = sorted(self.coco.getImgIds())
+        if split not in SPLITS:
+            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+        images = self.coco.loadImgs(sorted(self.coco.getImgIds()))
+        splits = split_of([info['file_name'] for info in images])
+        self.image_ids = [info['id'] for info in images
+                          if split in ('all', splits[info['file_name']])
+                          and (sources is None or str(info.get('source', '')).startswith(tuple(sources)))]
+        if not self.image_ids:
+            raise ValueError(f'{ann_file}: no image left for split={split!r}, sources={sources}')
+        self.split, self.sources = split, None if sources is None else tuple(sources)
         self.image_size = tuple(image_size) if image_size is not None else None
 
     def __len__(self) -> int:
@@ -57,18 +98,23 @@ class CocoPersonDataset(Dataset):
         info = self.coco.loadImgs(image_id)[0]
         path = self.image_dir / info['file_name']
         rgb = read_rgb_image(path)
-        anns = self.coco.loadAnns(self.coco.getAnnIds(imgIds=image_id, catIds=[self.category_id], iscrowd=False))
-        masks = np.stack([self.coco.annToMask(a) for a in anns]) if anns else \
-            np.zeros((0, *rgb.shape[:2]), np.uint8)
+        anns = self.coco.loadAnns(self.coco.getAnnIds(imgIds=image_id, catIds=[self.category_id]))
+        layers = [self.coco.annToMask(a) for a in anns if not a.get('iscrowd', 0)]
+        crowd = np.zeros(rgb.shape[:2], np.uint8)
+        for ann in anns:
+            if ann.get('iscrowd', 0):
+                crowd |= self.coco.annToMask(ann)
+        masks = np.stack(layers + [crowd])       # the crowd union rides along as the last layer through resizing
         image = rgb_to_tensor(rgb)
         mask_tensor = torch.from_numpy(masks).bool()
         scale = 1.0
         if self.image_size is not None:
             image, mask_tensor, scale = letterbox(image, mask_tensor, self.image_size)
+        mask_tensor, crowd_mask = mask_tensor[:-1], mask_tensor[-1]
         keep = mask_tensor.flatten(1).any(dim=1)
         mask_tensor = mask_tensor[keep]
-        return {'image': image, 'masks': mask_tensor, 'boxes': mask_boxes(mask_tensor), 'image_id': image_id,
-                'scale': scale, 'orig_size': tuple(rgb.shape[:2])}
+        return {'image': image, 'masks': mask_tensor, 'boxes': mask_boxes(mask_tensor), 'crowd': crowd_mask,
+                'image_id': image_id, 'scale': scale, 'orig_size': tuple(rgb.shape[:2])}
 
 
 def letterbox(image: torch.Tensor, masks: torch.Tensor,
@@ -108,7 +154,34 @@ def collate_samples(samples: list[dict[str, Any]]) -> dict[str, Any]:
     sizes = {tuple(s['image'].shape) for s in samples}
     if len(sizes) != 1:
         raise ValueError(f'images of different sizes {sorted(sizes)} cannot be batched; set image_size')
-    batch = {'images': torch.stack([s['image'] for s in samples])}
+    batch = {'images': torch.stack([s['image'] for s in samples]),      # crowd: none where a source has none
+             'crowd': torch.stack([s.get('crowd', s['image'].new_zeros(s['image'].shape[-2:], dtype=torch.bool))
+                                   for s in samples])}
     for key in ('boxes', 'masks', 'image_id', 'scale', 'orig_size'):
         batch[key] = [s[key] for s in samples]
     return batch
+
+
+def coco_person_dataset(folders: str | Path | Sequence[str | Path], image_size: tuple[int, int] | None = None,
+                        sources: Sequence[str] | None = None) -> Dataset:
+    """One dataset from one or several folders, each ``PATH`` or ``PATH:train`` / ``PATH:val`` (:func:`parse_folder`).
+
+    ``sources`` filters images by their ``source`` field where a folder has one (folders without it keep all).
+    """
+    specs = [folders] if isinstance(folders, (str, Path)) else list(folders)
+    if not specs:
+        raise ValueError('no data folder given')
+    parts = []
+    for spec in specs:
+        path, split = parse_folder(spec)
+        parts.append(CocoPersonDataset(path, image_size=image_size, split=split, sources=_sources_for(path, sources)))
+    return parts[0] if len(parts) == 1 else ConcatDataset(parts)
+
+
+def _sources_for(path: Path, sources: Sequence[str] | None) -> Sequence[str] | None:
+    if sources is None:
+        return None
+    ann_file = path / 'annotations.json' if path.is_dir() else path
+    with open(ann_file) as f:
+        has_source = any('source' in info for info in json.load(f).get('images', []))
+    return sources if has_source else None

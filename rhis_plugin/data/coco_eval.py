@@ -25,15 +25,17 @@ class CocoAccumulator:
         self.annotations: list[dict] = []
         self.detections: list[dict] = []
 
-    def add_image(self, height: int, width: int, gt_masks: np.ndarray) -> int:
-        """Registers an image and its GT masks [M, H, W]; returns its image id."""
+    def add_image(self, height: int, width: int, gt_masks: np.ndarray, crowd: np.ndarray | None = None) -> int:
+        """Registers an image, its GT masks [M, H, W] and optionally its crowd region [H, W] (COCO ignores
+        detections that fall on it instead of counting them as false positives); returns its image id."""
         image_id = len(self.images) + 1
         self.images.append({'id': image_id, 'height': int(height), 'width': int(width), 'file_name': str(image_id)})
-        for mask in gt_masks:
+        crowds = [crowd] if crowd is not None and crowd.any() else []
+        for mask, iscrowd in [(m, 0) for m in gt_masks] + [(c, 1) for c in crowds]:
             rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
             self.annotations.append({'id': len(self.annotations) + 1, 'image_id': image_id, 'category_id': 1,
                                      'segmentation': rle, 'area': float(mask_utils.area(rle)),
-                                     'bbox': mask_utils.toBbox(rle).tolist(), 'iscrowd': 0})
+                                     'bbox': mask_utils.toBbox(rle).tolist(), 'iscrowd': iscrowd})
         return image_id
 
     def add_detections(self, image_id: int, boxes: np.ndarray, scores: np.ndarray, masks: np.ndarray) -> None:

@@ -6,7 +6,9 @@
   [N,3,H,W] RGB/255 and ``orig_target_sizes`` [N,2] = (w, h); outputs ``labels``, ``boxes`` xyxy pixels, ``scores``);
 - :class:`OnnxYoloDetector`: raw Ultralytics YOLO ONNX exports ([1, 4 + classes, anchors], NMS done here);
 - :class:`JsonDetections`: a COCO detections file (``bbox`` xywh, ``score``, ``category_id``), matched to images
-  by ``file_name`` or through the ``image_id`` of a COCO annotation file.
+  by ``file_name`` or through the ``image_id`` of a COCO annotation file;
+- :class:`HOGPeopleDetector`: OpenCV's built-in HOG + linear SVM people detector (Dalal & Triggs), which needs no
+  weights file: the demo's fallback when no Ultralytics weights are cached.
 
 Category ids written to COCO results, one rule per detector kind (``Detections.category_ids``):
 
@@ -39,7 +41,7 @@ from .onnx_session import onnx_session
 
 __all__ = ['COCO80_TO_91', 'category_ids', 'label_space_of', 'Detections', 'UltralyticsDetector', 'MMDetDetector',
            'OnnxDetrDetector', 'OnnxYoloDetector',
-           'JsonDetections', 'load_detector']
+           'JsonDetections', 'HOGPeopleDetector', 'cached_ultralytics_weights', 'load_detector']
 
 
 # COCO's 80 contiguous classes -> its 91 category ids (person = 1), as in COCO results files.
@@ -283,10 +285,59 @@ class JsonDetections:
         return _filter(dets, self.conf, self.classes)
 
 
+class HOGPeopleDetector:
+    """OpenCV's default HOG people detector (Dalal & Triggs' upright-person SVM), label 0 = person; no weights file.
+
+    The image is scaled to a long side of ``max_side`` (HOG's cost grows with the area) and padded below with grey
+    by half its height, so people cut off by the bottom edge (upper bodies) can still fill the full-body window;
+    boxes are clipped back to the image. Overlapping windows are merged by NMS (IoU ``iou``) and the SVM margin
+    mapped to a score in (0, 1) by a logistic function; ``conf`` applies to that score. A fallback for demos, far
+    below a trained detector.
+    """
+
+    def __init__(self, conf: float = 0.5, max_side: int = 320, iou: float = 0.45) -> None:
+        self.cv2 = require('cv2', extra='video', feature='the HOG people detector')
+        self.hog = self.cv2.HOGDescriptor()
+        self.hog.setSVMDetector(self.cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.conf, self.max_side, self.iou = conf, max_side, iou
+        self.label_space = 'single'
+
+    def __call__(self, image: np.ndarray) -> Detections:
+        cv2 = self.cv2
+        height, width = image.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        small = cv2.resize(image[..., ::-1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        padded = cv2.copyMakeBorder(small, 0, small.shape[0] // 2, 0, 0, cv2.BORDER_CONSTANT, value=(128, 128, 128))
+        rects, weights = self.hog.detectMultiScale(padded, winStride=(4, 4), padding=(16, 16), scale=1.03)
+        if len(rects) == 0:
+            return Detections.empty()
+        rects = np.asarray(rects, np.float32).reshape(-1, 4) / scale
+        boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
+        boxes = np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
+        scores = (1 / (1 + np.exp(-np.asarray(weights, np.float32).reshape(-1)))).astype(np.float32)
+        keep = batched_nms(torch.from_numpy(boxes), torch.from_numpy(scores), torch.zeros(len(boxes)), self.iou).numpy()
+        labels = np.zeros(len(keep), np.int64)
+        return _filter(Detections(boxes[keep], scores[keep], labels, np.ones_like(labels)), self.conf, None)
+
+
+def cached_ultralytics_weights(name: str = 'yolo11n.pt') -> Path | None:
+    """``name`` in the working directory or Ultralytics' weights folder, without downloading; ``None`` if absent."""
+    candidates = [Path.cwd() / name]
+    try:
+        from ultralytics.utils import SETTINGS
+        candidates.append(Path(SETTINGS['weights_dir']) / name)
+    except ImportError:
+        return None
+    return next((path for path in candidates if path.is_file()), None)
+
+
 def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
                   classes: Sequence[int] | None = None, device: str = 'cpu', label_space: str = 'coco80'):
     """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR or YOLO format,
-    ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file)."""
+    ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file),
+    ``hog`` OpenCV's HOG people detector (no file)."""
+    if spec == 'hog':
+        return HOGPeopleDetector(conf=conf)
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix in ('.pt', '.yaml', '.yml'):
@@ -302,4 +353,4 @@ def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
     if suffix == '.json':
         return JsonDetections(spec, checkpoint, conf=conf, classes=(1,) if classes is None else classes)
     raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR or YOLO '
-                     'export), .py (mmdet config, with --detector-checkpoint) or .json (COCO detections)')
+                     "export), .py (mmdet config, with --detector-checkpoint), .json (COCO detections) or 'hog'")

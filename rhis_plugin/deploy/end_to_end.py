@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..models.weights_origin import peopleseg_origin
 from .._optional import require
 from ..data.images import rgb_to_tensor
 from ..models.rhis import RHIS
@@ -225,6 +226,7 @@ def export_end_to_end(rhis: RHIS, detector: str | Path, path: str | Path, conf: 
                'detector': detector.name, 'detector_format': kind, 'detector_size': list(size), 'conf': conf,
                'classes': list(classes), 'frame_size': None if frame_size is None else list(frame_size),
                'working_size': cfg.working_size, 'config': cfg.to_dict(), 'mask_size': list(cfg.mask_size),
+               'peopleseg_weights': peopleseg_origin(rhis) or (None if cfg.freeze_unet else 'trained'),
                'inputs': {'frame': 'float32 [1,3,H,W] RGB in [0,1]'},
                'outputs': {'boxes': 'float32 [N,4] x1,y1,x2,y2 frame pixels', 'scores': 'float32 [N]',
                            'labels': "int64 [N] the detector's labels",

@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..models.rhis import RHIS
+from ..models.weights_origin import peopleseg_origin
 from .._optional import require
 from ..version import __version__
 
@@ -120,7 +121,10 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
         'architecture': cfg.architecture, 'config': cfg.to_dict(),
         'roi_size': list(cfg.roi_size), 'mask_size': list(cfg.mask_size),
         'image_size': None if image_size is None else [height, width], 'working_size': working_size,
-        'inputs': {'images': 'float32 [B,3,H,W] RGB in [0,1], no mean/std (ImageNet normalisation is in the graph)',
+        'peopleseg_weights': peopleseg_origin(model) or (None if cfg.freeze_unet else 'trained'),
+        'normalization': {'unet': [list(cfg.unet_mean), list(cfg.unet_std)],
+                          'roi': [list(cfg.roi_mean), list(cfg.roi_std)]},
+        'inputs': {'images': 'float32 [B,3,H,W] RGB in [0,1], no mean/std (normalisation is in the graph)',
                    'rois': 'float32 [N,5] (batch_idx, x1, y1, x2, y2) normalised to [0,1] of the image W/H'},
         'outputs': {'masks': 'float32 [N,3,mh,mw] logits: 0 background, 1 target person, 2 other persons',
                     'binary_masks': 'float32 [B,1,h,w] person probability at the working size (the frame '

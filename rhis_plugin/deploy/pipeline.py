@@ -20,7 +20,8 @@ from pycocotools import mask as mask_utils
 
 from ..data.images import read_rgb_image, rgb_to_tensor
 from .._optional import require
-from ..models import load_rhis
+from ..models import rhis_from_weights
+from ..models.weights_origin import FIX, RANDOM, RandomWeightsError
 from ..postprocess import PostprocessConfig, RoIMasks
 from .runtime import OnnxRHIS
 
@@ -33,14 +34,21 @@ PALETTE = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],
 
 
 class RHISBackend:
-    """An RHIS checkpoint (PyTorch) or ONNX file behind one interface."""
+    """An RHIS checkpoint (PyTorch) or ONNX file behind one interface.
 
-    def __init__(self, path: str | Path, device: str = 'cpu') -> None:
-        path = Path(path)
-        if path.suffix.lower() == '.onnx':
-            self.onnx, self.model = OnnxRHIS(path), None
+    ``weights``: ``'starter'`` (the bundled model), a ``.pth`` / ``.onnx`` path, or ``'random'``. A model whose frozen
+    people-seg UNet is random is refused unless ``allow_random`` (``'random'`` implies it).
+    """
+
+    def __init__(self, weights: str | Path = 'starter', device: str = 'cpu', allow_random: bool = False) -> None:
+        if str(weights).lower().endswith('.onnx'):
+            self.onnx, self.model = OnnxRHIS(weights), None
+            if self.onnx.peopleseg_weights in (None, RANDOM) and not allow_random:
+                raise RandomWeightsError(f'rhis predict ({weights}): the ONNX file was exported with a frozen people-seg '
+                                         f'UNet that was never loaded or trained. Fix: {FIX}.')
         else:
-            self.onnx, self.model = None, load_rhis(path, map_location=device, aux_heads=False).eval().to(device)
+            self.onnx, self.model = None, rhis_from_weights(weights, allow_random=allow_random, source='rhis predict',
+                                                            map_location=device, aux_heads=False).eval().to(device)
         self.device = device
 
     def roi_masks(self, image: np.ndarray, boxes: np.ndarray, scores: np.ndarray | None = None) -> RoIMasks:

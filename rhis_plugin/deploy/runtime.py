@@ -58,6 +58,8 @@ class OnnxRHIS:
         sidecar = path.with_suffix(path.suffix + '.json')
         self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
         self.working_size = self.metadata.get('working_size')
+        # No sidecar: a reference release (trained); a sidecar of ours without the key: written before it existed.
+        self.peopleseg_weights = self.metadata.get('peopleseg_weights', str(path)) if self.metadata else 'reference'
 
     def run(self, images: np.ndarray, rois: np.ndarray) -> dict[str, np.ndarray]:
         """Raw outputs for images [B,3,H,W] in [0,1] at the graph's size and normalised rois [N,5].

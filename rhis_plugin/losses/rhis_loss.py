@@ -1,6 +1,7 @@
 """Hierarchical RHIS loss: every term configurable and reported on its own.
 
-Targets are [N, mh, mw] with 0 background, 1 target person, 2 other persons. Terms (names in the loss dict):
+Targets are [N, mh, mw] with 0 background, 1 target person, 2 other persons, and :data:`IGNORE` (-1) for pixels no
+term sees (crowd regions, as COCO ignores them). Terms (names in the loss dict):
 
     loss_bgfg         CE of the bg/fg branch against (target > 0), class weights batch-balanced or fixed
     loss_tnt          CE of the target/non-target branch on foreground pixels only
@@ -25,8 +26,9 @@ import torch.nn.functional as F
 
 from .distance_transform import signed_distance
 
-__all__ = ['RHISLossConfig', 'RHISLoss', 'SEPARATION_AWARE_WEIGHTS']
+__all__ = ['RHISLossConfig', 'RHISLoss', 'SEPARATION_AWARE_WEIGHTS', 'IGNORE']
 
+IGNORE = -1
 SEPARATION_AWARE_WEIGHTS = (0.538, 0.750, 1.712)
 
 
@@ -91,14 +93,14 @@ class RHISLoss(nn.Module):
         super().__init__()
         self.cfg = cfg
 
-    def _bgfg_weights(self, fg: torch.Tensor) -> torch.Tensor | None:
+    def _bgfg_weights(self, fg: torch.Tensor, valid: torch.Tensor) -> torch.Tensor | None:
         option = self.cfg.bgfg_class_weights
         if option is None:
             return None
         if option != 'batch_balanced':
             return fg.new_tensor(option, dtype=torch.float32)
         n_fg = fg.sum().clamp(min=1).float()
-        n_bg = (fg.numel() - fg.sum()).clamp(min=1).float()
+        n_bg = (valid.sum() - fg.sum()).clamp(min=1).float()
         total = n_bg + n_fg
         return torch.stack([total / (2 * n_bg), 1.2 * total / (2 * n_fg)]).clamp(0.5, 3.0)
 
@@ -116,8 +118,9 @@ class RHISLoss(nn.Module):
                              f'got {list(targets.shape)}')
         if targets.dtype != torch.long:
             raise ValueError(f'targets must be torch.long class indices, got {targets.dtype}')
-        if targets.numel() and (targets.min() < 0 or targets.max() > 2):
-            raise ValueError('targets must hold class indices 0 (background), 1 (target), 2 (other person)')
+        if targets.numel() and (targets.min() < IGNORE or targets.max() > 2):
+            raise ValueError('targets must hold class indices 0 (background), 1 (target), 2 (other person) or -1 '
+                             '(ignored)')
         weights = {name: getattr(cfg, name) for name in
                    ('bgfg', 'tnt', 'ce', 'dice', 'consistency', 'boundary', 'contour', 'distance')}
         needs = {'bgfg': 'bgfg_logits', 'tnt': 'tnt_logits', 'consistency': 'bgfg_logits',
@@ -130,35 +133,40 @@ class RHISLoss(nn.Module):
             zero = sum(v.sum() for v in outputs.values() if v.requires_grad) * 0.0
             return {f'loss_{name}': zero + masks.new_zeros(()) for name, w in weights.items() if w > 0}
 
-        fg = targets > 0
+        fg, valid = targets > 0, targets != IGNORE
+        valid_f = valid.float()
         losses: dict[str, torch.Tensor] = {}
         probs = None
         if weights['bgfg']:
-            losses['loss_bgfg'] = F.cross_entropy(outputs['bgfg_logits'], fg.long(), weight=self._bgfg_weights(fg))
+            losses['loss_bgfg'] = F.cross_entropy(outputs['bgfg_logits'], torch.where(valid, fg.long(), IGNORE),
+                                                  weight=self._bgfg_weights(fg, valid), ignore_index=IGNORE)
         if weights['tnt']:
             per_pixel = F.cross_entropy(outputs['tnt_logits'], (targets == 2).long(), reduction='none')
             losses['loss_tnt'] = _masked_mean(per_pixel, fg)
         if weights['ce']:
-            losses['loss_ce'] = F.cross_entropy(masks, targets, weight=self._ce_weights(masks))
+            losses['loss_ce'] = F.cross_entropy(masks, targets, weight=self._ce_weights(masks), ignore_index=IGNORE)
         if weights['dice'] or weights['consistency']:
             probs = torch.softmax(masks, dim=1)
         if weights['dice']:
-            p, t = probs[:, 1], (targets == 1).float()
+            p, t = probs[:, 1] * valid_f, (targets == 1).float()
             dice = (2 * (p * t).sum((1, 2)) + 1.0) / (p.sum((1, 2)) + t.sum((1, 2)) + 1.0)
             losses['loss_dice'] = (1 - dice).mean()
         if weights['consistency']:
             p_fg = torch.softmax(outputs['bgfg_logits'], dim=1)[:, 1]
-            losses['loss_consistency'] = F.mse_loss(p_fg, probs[:, 1] + probs[:, 2])
+            losses['loss_consistency'] = _masked_mean((p_fg - probs[:, 1] - probs[:, 2]) ** 2, valid_f)
         if weights['boundary']:
-            band = _band(targets, 3, cfg.boundary_width)
-            losses['loss_boundary'] = _masked_mean(F.cross_entropy(masks, targets, reduction='none'), band)
+            band = _band(targets.clamp(min=0), 3, cfg.boundary_width) & valid
+            per_pixel = F.cross_entropy(masks, targets, reduction='none', ignore_index=IGNORE)
+            losses['loss_boundary'] = _masked_mean(per_pixel, band)
         target_person = targets == 1
         if weights['contour']:
             border = _band(target_person.long(), 2, cfg.boundary_width).float()
-            losses['loss_contour'] = F.binary_cross_entropy_with_logits(
-                outputs['contour_logits'][:, 0], border, pos_weight=masks.new_tensor(cfg.contour_pos_weight))
+            per_pixel = F.binary_cross_entropy_with_logits(outputs['contour_logits'][:, 0], border, reduction='none',
+                                                           pos_weight=masks.new_tensor(cfg.contour_pos_weight))
+            losses['loss_contour'] = _masked_mean(per_pixel, valid_f)
         if weights['distance']:
             with torch.no_grad():
                 goal = signed_distance(target_person).clamp(-cfg.distance_clip, cfg.distance_clip) / cfg.distance_clip
-            losses['loss_distance'] = F.smooth_l1_loss(outputs['distance'][:, 0], goal, beta=0.1)
+            per_pixel = F.smooth_l1_loss(outputs['distance'][:, 0], goal, beta=0.1, reduction='none')
+            losses['loss_distance'] = _masked_mean(per_pixel, valid_f)
         return {name: loss * weights[name.removeprefix('loss_')] for name, loss in losses.items()}

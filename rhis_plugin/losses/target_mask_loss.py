@@ -20,4 +20,6 @@ class TargetMaskLoss(nn.Module):
         if masks.shape[-2:] != targets.shape[-2:]:
             raise ValueError(f'mask logits {list(masks.shape)} and targets {list(targets.shape)} differ in size')
         logits = masks[:, 1] - masks[:, 0]
-        return {'loss_mask': F.binary_cross_entropy_with_logits(logits, (targets == 1).to(logits.dtype))}
+        valid = (targets >= 0).to(logits.dtype)       # -1: ignored (crowd regions)
+        per_pixel = F.binary_cross_entropy_with_logits(logits, (targets == 1).to(logits.dtype), reduction='none')
+        return {'loss_mask': (per_pixel * valid).sum() / valid.sum().clamp(min=1)}

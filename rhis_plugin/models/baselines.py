@@ -14,8 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .peopleseg_unet import PeopleSegUNet
-from .rhis import RHIS, RHISConfig
+from .rhis import RHIS, RHISConfig, build_peopleseg
 
 __all__ = ['FCNMaskBaseline', 'UNetInBoxBaseline', 'BoxFilledBaseline', 'binary_to_three_class']
 
@@ -33,7 +32,7 @@ class _Baseline(RHIS):
     def __init__(self, cfg: RHISConfig) -> None:
         nn.Module.__init__(self)
         self.cfg = cfg
-        self.peopleseg = PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet)
+        self.peopleseg = build_peopleseg(cfg)
 
 
 class FCNMaskBaseline(_Baseline):

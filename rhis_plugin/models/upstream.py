@@ -16,8 +16,7 @@ import torch.nn.functional as F
 
 from .hierarchical_head import combine_hierarchical_logits
 from .layers import ConvBNAct, ResidualBlock, SpatialAttention
-from .peopleseg_unet import PeopleSegUNet
-from .rhis import RHIS, RHISConfig
+from .rhis import RHIS, RHISConfig, build_peopleseg
 
 __all__ = ['UpstreamRHIS']
 
@@ -74,7 +73,7 @@ class UpstreamRHIS(RHIS):
         nn.Module.__init__(self)
         self.cfg = cfg
         c = self.shared_channels = mid_channels
-        self.peopleseg = PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet)
+        self.peopleseg = build_peopleseg(cfg)
         self.output_conv = nn.Conv2d(1, 2, 1)          # trainable (+1, -1) view of the frozen logit
         with torch.no_grad():
             self.output_conv.weight.copy_(torch.tensor([1.0, -1.0]).view(2, 1, 1, 1))

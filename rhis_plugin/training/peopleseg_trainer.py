@@ -20,7 +20,7 @@ __all__ = ['union_targets', 'train_peopleseg', 'evaluate_peopleseg']
 
 
 def union_targets(batch: dict, device: str | torch.device = 'cpu') -> tuple[torch.Tensor, torch.Tensor]:
-    """Union of each image's person masks [B, 1, H, W] and the valid (non-letterbox-padding) region."""
+    """Union of each image's person masks [B, 1, H, W] and the valid region (not letterbox padding, not crowd)."""
     images = batch['images']
     target = torch.zeros((images.shape[0], 1, *images.shape[-2:]), device=device)
     valid = torch.zeros_like(target)
@@ -28,6 +28,8 @@ def union_targets(batch: dict, device: str | torch.device = 'cpu') -> tuple[torc
         if len(masks):
             target[i, 0] = masks.any(0).to(device).float()
         valid[i, :, :max(1, round(height * scale)), :max(1, round(width * scale))] = 1
+    if 'crowd' in batch:            # crowd regions are neither person nor background
+        valid = valid * (~batch['crowd'][:, None]).to(device).float()
     return target, valid
 
 
@@ -46,8 +48,10 @@ def train_peopleseg(unet: PeopleSegUNet, dataset: Dataset, cfg: TrainConfig = Tr
         logits, _ = unet(batch['images'].to(device))
         return loss_fn(logits, target, valid)
 
-    return optimise([p for p in unet.parameters() if p.requires_grad], train_loader(dataset, cfg), loss_step, cfg,
-                    log)
+    history = optimise([p for p in unet.parameters() if p.requires_grad], train_loader(dataset, cfg), loss_step, cfg,
+                       log)
+    unet.weights_origin = 'trained'
+    return history
 
 
 @torch.no_grad()

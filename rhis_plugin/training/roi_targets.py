@@ -10,8 +10,10 @@ __all__ = ['build_roi_targets', 'jitter_boxes', 'match_proposals']
 
 
 def build_roi_targets(instance_masks: Sequence[torch.Tensor], rois: torch.Tensor, target_index: torch.Tensor,
-                      mask_size: tuple[int, int], threshold: float = 0.5) -> torch.Tensor:
-    """3-class targets [N, mh, mw]: 1 = the ROI's own instance, 2 = any other instance, 0 = elsewhere.
+                      mask_size: tuple[int, int], threshold: float = 0.5,
+                      ignore_masks: torch.Tensor | None = None) -> torch.Tensor:
+    """3-class targets [N, mh, mw]: 1 = the ROI's own instance, 2 = any other instance, 0 = elsewhere, and -1
+    (ignored) where ``ignore_masks`` [B, H, W] (crowd regions) cover a pixel that is not the ROI's own person.
 
     Args:
         instance_masks: per image, the instance masks [M_b, H, W] (bool or float) at the input resolution.
@@ -44,6 +46,10 @@ def build_roi_targets(instance_masks: Sequence[torch.Tensor], rois: torch.Tensor
         pooled[torch.arange(len(rows), device=rois.device), own_index] = False
         others = pooled.any(dim=1)
         targets[rows] = torch.where(own, 1, torch.where(others, 2, 0))
+        if ignore_masks is not None and ignore_masks[image].any():
+            crowd = roi_align(ignore_masks[image][None, None].float().to(rois.device), local, mask_size,
+                              spatial_scale=1.0, sampling_ratio=2, aligned=True)[:, 0] >= threshold
+            targets[rows] = torch.where(crowd & ~own, -1, targets[rows])
     return targets
 
 

@@ -5,6 +5,7 @@ from a COCO folder to a trained head: GT boxes with jitter as ROIs, AdamW, cosin
 """
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'optimise', 'train_loader', 'train_rhis', 'evaluate_target_iou', 'lr_factor']
+__all__ = ['TrainConfig', 'add_train_arguments', 'optimise', 'train_loader', 'train_rhis', 'evaluate_target_iou', 'lr_factor']
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,17 @@ class TrainConfig:
     log_every: int = 20
     num_workers: int = 0
     max_seconds: float | None = None     # stop early once this much time has passed (a time budget)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) -> None:
+    """The budget and run flags the framework-free training tools share: ``--iters --batch-size --lr --seed
+    --threads --device`` (the tool turns them into a :class:`TrainConfig`)."""
+    parser.add_argument('--iters', type=int, default=iters)
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--lr', type=float, default=lr)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=None, help='CPU threads (default: torch default)')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
 
 
 def _batches(loader: DataLoader) -> Iterator[dict]:
@@ -121,7 +133,7 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
     """Trains the head on GT boxes (jittered). Returns the loss history, one dict per logged step.
 
     ``loss_fn(outputs, targets)`` defaults to :class:`RHISLoss`; any loss over the model's outputs and the 3-class
-    ROI targets works (e.g. :class:`~rhis_plugin.losses.TargetMaskLoss` for binary baselines).
+    ROI targets (-1 where a crowd region is ignored) works (e.g. :class:`~rhis_plugin.losses.TargetMaskLoss` for binary baselines).
     ``proposals_fn(images)`` (images [B, 3, H, W] in [0, 1]) may return a detector's pixel boxes per image:
     those overlapping a GT person (IoU >= 0.5) become extra training ROIs for that person.
     """
@@ -148,7 +160,7 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
         if len(rois) == 0:
             return None
         targets = build_roi_targets([m.to(device) for m in batch['masks']], rois_to_pixels(clip_rois(rois), *size),
-                                    torch.cat(picked).to(device), model.mask_size)
+                                    torch.cat(picked).to(device), model.mask_size, ignore_masks=batch['crowd'])
         return loss_fn(model(images, rois), targets)
 
     params = [p for p in model.parameters() if p.requires_grad]

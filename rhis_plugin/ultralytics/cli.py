@@ -1,10 +1,12 @@
 """``rhis-yolo``: Ultralytics' ``yolo`` command line plus RHIS masks.
 
-    rhis-yolo predict model=yolo11n.pt source=image.jpg rhis=rhis_b0.pth save=True
-    rhis-yolo track model=rtdetr-l.pt source=video.mp4 rhis=rhis_b0.pth rhis_dilate=1
+    rhis-yolo predict model=yolo11n.pt source=image.jpg save=True             # the bundled starter model
+    rhis-yolo track model=rtdetr-l.pt source=video.mp4 rhis=rhis.pth rhis_dilate=1
 
-Every ``yolo`` argument works as it does for ``yolo``. RHIS arguments: ``rhis`` (checkpoint; omitted: random
-weights, for smoke tests), ``rhis_preset``, ``rhis_classes`` (e.g. ``[0]``), ``rhis_conf``, ``rhis_threshold``,
+Every ``yolo`` argument works as it does for ``yolo``. RHIS arguments: ``rhis`` (checkpoint; default ``starter``, the
+bundled starter model; ``random``: random weights of ``rhis_preset``, on purpose), ``rhis_peopleseg`` (people-seg UNet
+weights to use instead of the checkpoint's), ``rhis_allow_random`` (accept a checkpoint whose frozen people-seg UNet
+was never loaded or trained), ``rhis_classes`` (e.g. ``[0]``), ``rhis_conf``, ``rhis_threshold``,
 ``rhis_dilate``, ``rhis_smooth`` (``guided``/``gaussian``), ``rhis_binary``, ``rhis_keep_boxes`` (boxes without
 an RHIS mask keep their rectangle, so that ``save_txt`` label files hold every box).
 """
@@ -18,7 +20,8 @@ __all__ = ['main', 'parse']
 
 MODES = ('predict', 'track')
 _RHIS_ARGS = {'rhis': 'weights', 'rhis_preset': 'preset', 'rhis_classes': 'classes', 'rhis_conf': 'conf',
-              'rhis_binary': 'binary', 'rhis_keep_boxes': 'keep_boxes'}
+              'rhis_binary': 'binary', 'rhis_keep_boxes': 'keep_boxes', 'rhis_peopleseg': 'peopleseg',
+              'rhis_allow_random': 'allow_random'}
 _POSTPROCESS_ARGS = {'rhis_threshold': 'threshold', 'rhis_dilate': 'dilation', 'rhis_smooth': 'smoothing'}
 
 

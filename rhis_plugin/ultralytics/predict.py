@@ -11,7 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models import build_rhis, load_rhis
+from ..models import load_peopleseg_weights, rhis_from_weights
+from ..models.weights_origin import RANDOM, refuse_random_peopleseg
 from ..models.rhis import RHIS
 from ..postprocess import PostprocessConfig
 
@@ -183,21 +184,24 @@ def on_predict_postprocess_end(predictor: Any, segmenter: RHISSegmenter) -> None
                       'rectangle, with keep_boxes=True (rhis-yolo: rhis_keep_boxes=True).', stacklevel=2)
 
 
-def add_rhis(model: Any, weights: str | Path | None = None, preset: str = 'rhis_b0_64x48',
+def add_rhis(model: Any, weights: str | Path = 'starter', preset: str | None = None,
              classes: Sequence[int] | None = None, conf: float = 0.0, binary: bool = False,
-             postprocess: PostprocessConfig | None = None, keep_boxes: bool = False) -> RHISSegmenter:
+             postprocess: PostprocessConfig | None = None, keep_boxes: bool = False,
+             peopleseg: str | Path | None = None, allow_random: bool = False) -> RHISSegmenter:
     """Attaches RHIS to an Ultralytics ``YOLO``/``RTDETR`` model: its predictions come back with masks.
 
     Args:
         model: an ``ultralytics.YOLO`` or ``ultralytics.RTDETR`` (any detection model).
-        weights: an RHIS checkpoint (``rhis_plugin.models.save_rhis``); ``None`` builds ``preset`` with random
-            weights (for tests and smoke runs).
-        preset: the architecture built when ``weights`` is ``None``.
+        weights: ``'starter'`` (the bundled starter model), an RHIS checkpoint (``save_rhis``, a joint run's
+            ``rhis.pth`` or an mmdet RHIS checkpoint), or ``'random'``: ``preset`` with random weights, on purpose.
+        preset: the architecture built for ``weights='random'``.
         classes: class ids to segment; ``None``: the class named ``person`` when the model has one, else all.
         conf: boxes below this confidence get empty masks.
         binary: each box gets the people-seg UNet's person mask inside it instead of an instance mask.
         postprocess: threshold, dilation, smoothing and exclusivity of the masks (default: ``PostprocessConfig()``).
         keep_boxes: boxes without an RHIS mask get their rectangle (see :class:`SegmenterOptions`).
+        peopleseg: people-seg UNet weights to put into the model (a stage-1 checkpoint or ``'starter'``).
+        allow_random: accept a model whose frozen people-seg UNet is random (otherwise ``RandomWeightsError``).
 
     Returns:
         The :class:`RHISSegmenter`; ``model.predict(...)`` / ``model.track(...)`` results then carry bool ``masks``
@@ -207,11 +211,14 @@ def add_rhis(model: Any, weights: str | Path | None = None, preset: str = 'rhis_
     Example:
         >>> from ultralytics import YOLO
         >>> model = YOLO('yolo11n.yaml')
-        >>> segmenter = add_rhis(model, preset='rhis_b0_64x48', postprocess=PostprocessConfig(dilation=1))
+        >>> segmenter = add_rhis(model, postprocess=PostprocessConfig(dilation=1))    # the starter model
         >>> segmenter.options.classes   # the model's class named 'person'
         [0]
     """
-    rhis = load_rhis(weights, aux_heads=False) if weights else build_rhis(preset, aux_heads=False)
+    rhis = rhis_from_weights(weights, preset, allow_random=True, aux_heads=False)
+    if peopleseg is not None:
+        load_peopleseg_weights(rhis.peopleseg, peopleseg)
+    refuse_random_peopleseg(rhis, f'add_rhis (weights={weights})', allow_random or str(weights) == RANDOM)
     if classes is None:
         classes = person_class_ids(model.names)
     options = SegmenterOptions(classes=None if classes is None else list(classes), conf=conf, binary=binary,

@@ -6,11 +6,15 @@ batches carry instance masks) and validates boxes with the detection validator. 
 
     YOLO('yolo11n.yaml').train(trainer=RHISJointTrainer, data='data.yaml', epochs=100, imgsz=640)
 
-The trained RHIS head is also written on its own as ``<save_dir>/weights/rhis.pth`` (for ``add_rhis``).
+``weights/best.pt`` and ``last.pt`` are plain detection checkpoints (``yolo`` loads them anywhere); the head is written
+beside them: ``rhis.pth`` (best epoch, for ``add_rhis`` / ``rhis predict``) and ``rhis_last.pth`` (what ``resume``
+needs besides ``last.pt``).
 """
 from __future__ import annotations
 
-from copy import copy
+from collections import OrderedDict
+from copy import copy, deepcopy
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -21,14 +25,17 @@ from ultralytics.models import yolo
 from ultralytics.nn.tasks import DetectionModel
 
 from ..losses import RHISLoss, RHISLossConfig
-from ..models import PeopleSegUNet, build_rhis, save_rhis
+from ..models import DEFAULT_PRESET, PeopleSegUNet, build_rhis, load_rhis, save_rhis
+from ..models.weights_origin import peopleseg_origin, set_peopleseg_origin
 from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..training import TrainConfig, train_rhis
 from ..training.roi_targets import build_roi_targets, jitter_boxes
 from .predict import person_class_ids
 
-__all__ = ['bgr_uint8', 'detector_proposals', 'train_head_frozen', 'RHISDetectionModel', 'RHISJointTrainer',
+RESUME_HEAD = 'rhis_last.pth'
+
+__all__ = ['plain_detector', 'plain_detector_checkpoint', 'RESUME_HEAD', 'bgr_uint8', 'detector_proposals', 'train_head_frozen', 'RHISDetectionModel', 'RHISJointTrainer',
            'refreeze_frozen_stages', 'rhis_joint_trainer']
 
 
@@ -47,11 +54,14 @@ def detector_proposals(detector: Any, classes: Sequence[int] | None, conf: float
     return proposals
 
 
-def train_head_frozen(detector: Any, dataset: Dataset, preset: str = 'rhis_b0_64x48',
+def train_head_frozen(detector: Any, dataset: Dataset, preset: str = DEFAULT_PRESET,
                       cfg: TrainConfig = TrainConfig(), detector_boxes: bool = True, detector_conf: float = 0.25,
-                      imgsz: int = 640, device: str = 'cpu', model: RHIS | None = None) -> RHIS:
-    """Trains an RHIS head on ``dataset`` while ``detector`` (YOLO/RT-DETR) stays frozen (it is only run)."""
-    model = model or build_rhis(preset)
+                      imgsz: int = 640, device: str = 'cpu', model: RHIS | None = None,
+                      peopleseg: str | None = None) -> RHIS:
+    """Trains an RHIS head on ``dataset`` while ``detector`` (YOLO/RT-DETR) stays frozen (it is only run).
+
+    ``peopleseg``: stage-1 UNet weights for a model built here (a checkpoint, ``'starter'``, ``'random'``)."""
+    model = model or build_rhis(preset, peopleseg_weights=peopleseg)
     proposals = None
     if detector_boxes:
         proposals = detector_proposals(detector, person_class_ids(detector.names), detector_conf, imgsz)
@@ -63,10 +73,11 @@ class RHISDetectionModel(DetectionModel):
     """A detection model whose training loss also trains an RHIS head on the batch's person instances."""
 
     def __init__(self, cfg: Any = 'yolo11n.yaml', ch: int = 3, nc: int | None = None, verbose: bool = True,
-                 rhis_preset: str = 'rhis_b0_64x48', person_classes: list[int] | None = None,
-                 max_rois_per_image: int = 8) -> None:
+                 rhis_preset: str = DEFAULT_PRESET, person_classes: list[int] | None = None,
+                 max_rois_per_image: int = 8, peopleseg: str | None = None) -> None:
         super().__init__(cfg, ch=ch, nc=nc, verbose=verbose)
-        self.rhis = build_rhis(rhis_preset)
+        # peopleseg: stage-1 UNet weights (a checkpoint, 'starter', or 'random' on purpose); None warns on first use.
+        self.rhis = build_rhis(rhis_preset, peopleseg_weights=peopleseg)
         self.rhis_loss = RHISLoss()
         # Validation runs the model in eval mode, where RHIS returns only its masks: score those terms.
         self.rhis_eval_loss = RHISLoss(RHISLossConfig(bgfg=0, tnt=0, consistency=0, contour=0, distance=0))
@@ -111,7 +122,8 @@ class RHISDetectionModel(DetectionModel):
 class RHISJointTrainer(yolo.segment.SegmentationTrainer):
     """Ultralytics trainer for :class:`RHISDetectionModel`: segmentation data (masks), detection validation."""
 
-    rhis_preset = 'rhis_b0_64x48'
+    rhis_preset = DEFAULT_PRESET
+    rhis_peopleseg: str | None = None
 
     def __init__(self, cfg: Any = None, overrides: dict | None = None, _callbacks: dict | None = None) -> None:
         overrides = dict(overrides or {})
@@ -122,11 +134,38 @@ class RHISJointTrainer(yolo.segment.SegmentationTrainer):
 
     def get_model(self, cfg: Any = None, weights: Any = None, verbose: bool = True) -> RHISDetectionModel:
         model = RHISDetectionModel(cfg, ch=self.data['channels'], nc=self.data['nc'], verbose=verbose,
-                                   rhis_preset=self.rhis_preset, person_classes=person_class_ids(self.data['names']))
+                                   rhis_preset=self.rhis_preset, person_classes=person_class_ids(self.data['names']),
+                                   peopleseg=self.rhis_peopleseg)
         model = self.set_model_names_for_load(model)
         if weights:
             model.load(weights)
+        head = self.wdir / RESUME_HEAD
+        if self.args.resume and head.is_file():      # last.pt holds the plain detector; the head is beside it
+            model.rhis.load_state_dict(load_rhis(head).state_dict())
+            set_peopleseg_origin(model.rhis, peopleseg_origin(load_rhis(head)))
         return model
+
+    def save_model(self) -> bool:
+        """Ultralytics' checkpoints, then: the head beside them (``rhis_last.pth`` every epoch, ``rhis.pth`` with the
+        best fitness), and ``last.pt`` / ``best.pt`` rewritten as plain ``DetectionModel`` checkpoints, so ``yolo``
+        and machines without this package load them (no AutoInstall of a package name that is not on the index)."""
+        saved = super().save_model()
+        head = _unwrap(self.ema.ema).rhis
+        save_rhis(head, self.wdir / RESUME_HEAD, detector=str(self.args.model), epoch=self.epoch)
+        if self.best_fitness == self.fitness:
+            save_rhis(head, self.wdir / 'rhis.pth', detector=str(self.args.model), epoch=self.epoch)
+        for path in [self.last, self.best, *self.wdir.glob('epoch*.pt')]:
+            if path.is_file():
+                plain_detector_checkpoint(path)
+        return saved
+
+    def _load_checkpoint_state(self, ckpt: dict) -> None:
+        ema = ckpt.get('ema')
+        if ema is not None and not hasattr(ema, 'rhis'):   # a plain EMA detector: the head comes from rhis_last.pth
+            full = deepcopy(_unwrap(self.model))
+            full.load_state_dict(ema.float().state_dict(), strict=False)
+            ckpt = {**ckpt, 'ema': full}
+        super()._load_checkpoint_state(ckpt)
 
     def get_validator(self):
         return yolo.detect.DetectionValidator(self.test_loader, save_dir=self.save_dir, args=copy(self.args),
@@ -144,11 +183,36 @@ def refreeze_frozen_stages(trainer: Any) -> None:
             module.eval()
 
 
+def _unwrap(model: Any) -> Any:
+    return model.module if hasattr(model, 'module') else model
+
+
+def plain_detector(model: DetectionModel) -> DetectionModel:
+    """The detector of an :class:`RHISDetectionModel` as a plain ``DetectionModel`` (shared modules, no head)."""
+    plain = DetectionModel.__new__(DetectionModel)
+    plain.__dict__.update({k: v for k, v in model.__dict__.items() if k not in ('person_classes', 'max_rois_per_image')})
+    plain._modules = OrderedDict((k, v) for k, v in model._modules.items() if not k.startswith('rhis'))
+    return plain
+
+
+def plain_detector_checkpoint(path: Path) -> None:
+    """Rewrites an Ultralytics checkpoint of an :class:`RHISDetectionModel` with plain ``DetectionModel`` objects."""
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    changed = False
+    for key in ('model', 'ema'):
+        if isinstance(ckpt.get(key), RHISDetectionModel):
+            ckpt[key], changed = plain_detector(ckpt[key]), True
+    if changed:
+        torch.save(ckpt, path)
+
+
 def _save_rhis_head(trainer: RHISJointTrainer) -> None:
-    model = trainer.model.module if hasattr(trainer.model, 'module') else trainer.model
-    save_rhis(model.rhis, trainer.wdir / 'rhis.pth', detector=str(trainer.args.model))
+    """At the end: ``rhis.pth`` is the head of the best epoch (written by ``save_model``), or the last one."""
+    if not (trainer.wdir / 'rhis.pth').is_file():
+        save_rhis(_unwrap(trainer.model).rhis, trainer.wdir / 'rhis.pth', detector=str(trainer.args.model))
 
 
-def rhis_joint_trainer(rhis_preset: str) -> type[RHISJointTrainer]:
-    """The trainer class for a given RHIS preset (``model.train(trainer=...)`` takes a class)."""
-    return type('RHISJointTrainer', (RHISJointTrainer,), {'rhis_preset': rhis_preset})
+def rhis_joint_trainer(rhis_preset: str, peopleseg: str | None = None) -> type[RHISJointTrainer]:
+    """The trainer class for a given RHIS preset and stage-1 UNet weights (``model.train(trainer=...)`` takes a
+    class)."""
+    return type('RHISJointTrainer', (RHISJointTrainer,), {'rhis_preset': rhis_preset, 'rhis_peopleseg': peopleseg})

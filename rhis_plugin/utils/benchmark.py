@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb', 'write_json']
+__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb', 'write_json', 'mean_sd']
 
 
 def median_latency(fn: Callable[[], object], warmup: int = 2, repeats: int = 10, max_seconds: float = 30.0,
@@ -52,3 +52,8 @@ def write_json(path: str | Path, payload: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2))
     return path
+
+
+def mean_sd(name: str, values: list[float]) -> dict[str, float]:
+    """``{name: mean, name_sd: sample standard deviation}`` over seeds (sd 0 for one value)."""
+    return {name: statistics.fmean(values), f'{name}_sd': statistics.stdev(values) if len(values) > 1 else 0.0}

@@ -20,7 +20,7 @@ def test_many_boxes_stream_in_chunks_with_the_masks_of_one_pass(tmp_path):
     xy = rng.random((60, 2)) * [60, 44]
     boxes = np.concatenate([xy, xy + 4 + rng.random((60, 2)) * 16], axis=1).astype(np.float32)
     dets = Detections(boxes, rng.permutation(60).astype(np.float32) / 60, np.zeros(60, np.int64))
-    backend = RHISBackend(tmp_path / 'rhis.pth')
+    backend = RHISBackend(tmp_path / 'rhis.pth', allow_random=True)
     cfg = PostprocessConfig(threshold=0.3)
     outputs = {}
     for chunk in (7, 1000):

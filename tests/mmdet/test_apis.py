@@ -20,7 +20,8 @@ FROZEN = CONFIGS / 'rhis' / 'rhis-b0_rtdetr-r18-frozen_1xb4-36e_coco-person.py'
 GT_BOXES = CONFIGS / 'rhis' / 'rhis-b0_gt-boxes_1xb4-36e_coco-person.py'
 # Small RT-DETR, and every pixel of a person box claimed (random weights give probabilities near 1/3).
 SMALL = {'model.detector.num_queries': 20, 'model.detector.test_cfg.max_per_img': 5,
-         'model.detector.dn_cfg.group_cfg.num_dn_queries': 10, 'model.roi_head.test_cfg.mask_thr_binary': 0.0}
+         'model.detector.dn_cfg.group_cfg.num_dn_queries': 10, 'model.roi_head.test_cfg.mask_thr_binary': 0.0,
+         'model.roi_head.peopleseg_checkpoint': 'random'}
 
 
 def random_checkpoint(config: Path, path: Path, options: dict) -> Path:
@@ -30,7 +31,8 @@ def random_checkpoint(config: Path, path: Path, options: dict) -> Path:
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
-    torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': {'classes': ('person',)}}}, path)
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': {'classes': ('person',)}, 'cfg': cfg.pretty_text}}, path)
     return path
 
 
@@ -85,7 +87,7 @@ def test_gt_box_config_refuses_raw_images_and_gives_nothing_for_annotated_images
     from mmdet.apis import inference_detector, init_detector
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('mmdet'):
-        checkpoint = random_checkpoint(GT_BOXES, tmp_path / 'gt.pth', {})
+        checkpoint = random_checkpoint(GT_BOXES, tmp_path / 'gt.pth', {'model.roi_head.peopleseg_checkpoint': 'random'})
     model = init_detector(str(GT_BOXES), str(checkpoint), device='cpu')
     with pytest.raises(ValueError, match='no annotations'):
         inference_detector(model, image)
@@ -116,7 +118,7 @@ def test_rhis_roi_head_in_a_plain_two_stage_detector_points_to_the_right_class()
 def test_mim_test_show_dir_writes_drawn_images(run_cli, tiny_options, tmp_path, synthetic_root):
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('mmdet'):
-        checkpoint = random_checkpoint(GT_BOXES, tmp_path / 'epoch_1.pth', {})
+        checkpoint = random_checkpoint(GT_BOXES, tmp_path / 'epoch_1.pth', {'model.roi_head.peopleseg_checkpoint': 'random'})
     mim = Path(sys.executable).with_name('mim')
     run_cli([mim, 'test', 'mmdet', GT_BOXES, '--checkpoint', checkpoint, '--work-dir', tmp_path / 'work',
              '--show-dir', 'shown', '--cfg-options', *tiny_options(), 'test_dataloader.dataset.indices=2'],
@@ -133,6 +135,7 @@ def test_gt_box_mode_ranks_masks_by_their_mean_probability(synthetic_root):
 
     from mmdet.registry import DATASETS
     cfg = Config.fromfile(str(GT_BOXES))
+    cfg.model.roi_head.peopleseg_checkpoint = 'random'
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -147,3 +150,24 @@ def test_gt_box_mode_ranks_masks_by_their_mean_probability(synthetic_root):
     for score, mask in zip(pred.scores, pred.masks):
         if mask.any():
             assert 0.0 < float(score) < 1.0          # a mean probability, not the box score of 1
+
+
+def test_an_mmdet_checkpoint_loads_into_load_rhis_with_the_same_masks(frozen_checkpoint, image):
+    """The RHIS part of an mmdet checkpoint (preset from its stored config) gives the mmdet model's masks."""
+    from mmdet.apis import inference_detector, init_detector
+
+    from rhis_plugin.data import rgb_to_tensor
+    from rhis_plugin.models import load_rhis, peopleseg_origin
+    from rhis_plugin.postprocess import PostprocessConfig
+    cfg = Config.fromfile(str(FROZEN))
+    resize = next(i for i, step in enumerate(cfg.test_dataloader.dataset.pipeline) if step['type'] == 'Resize')
+    options = {**SMALL, 'model.roi_head.test_cfg.mask_thr_binary': 0.34,     # random heads hover near 1/3
+               f'test_dataloader.dataset.pipeline.{resize}.scale': image.shape[:2]}   # no resize: same frame
+    model = init_detector(str(FROZEN), str(frozen_checkpoint), device='cpu', cfg_options=options)
+    pred = inference_detector(model, image).pred_instances
+    rhis = load_rhis(frozen_checkpoint).eval()
+    assert rhis.cfg == model.roi_head.rhis.cfg and peopleseg_origin(rhis) == 'random'   # as its config says
+    rgb = rgb_to_tensor(np.ascontiguousarray(image[..., ::-1]))[None]
+    ours = rhis.predict(rgb, [pred.bboxes], PostprocessConfig(threshold=0.34), scores=[pred.scores])[0].masks
+    assert len(pred) > 0 and pred.masks.any()
+    assert (ours == pred.masks).float().mean() > 0.999

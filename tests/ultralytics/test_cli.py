@@ -37,6 +37,7 @@ def test_predict_writes_images_with_masks(tmp_path):
     result = subprocess.run(
         [str(RHIS_YOLO), 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={weights}',
          'rhis_threshold=0.0', 'rhis_classes=None', 'conf=0.0', 'max_det=3', 'imgsz=320', 'save=True',
+         'rhis_allow_random=True',
          f'project={tmp_path}', 'name=run', 'exist_ok=True'],
         cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -49,3 +50,10 @@ def test_bad_weights_are_a_clear_error(tmp_path):
                              f'rhis={tmp_path / "missing.pth"}'], cwd=tmp_path, capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 2 and 'RHIS checkpoint not found' in result.stderr
+
+
+def test_a_random_people_seg_unet_is_refused_unless_asked(tmp_path):
+    weights = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis_b0.pth')
+    result = subprocess.run([str(RHIS_YOLO), 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}',
+                             f'rhis={weights}', 'imgsz=64'], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2 and 'rhis_peopleseg=' in result.stderr and 'Traceback' not in result.stderr

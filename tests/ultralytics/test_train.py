@@ -95,7 +95,9 @@ def test_mask_ap_of_a_perfect_prediction_is_one(yolo_data):
 
 
 def test_joint_training_trains_detector_and_head(yolo_data):
-    from rhis_plugin.ultralytics import RHISJointTrainer
+    from ultralytics.nn.tasks import DetectionModel
+
+    from rhis_plugin.ultralytics import rhis_joint_trainer
 
     gradients = {'detector': 0.0, 'rhis': 0.0}
 
@@ -115,7 +117,7 @@ def test_joint_training_trains_detector_and_head(yolo_data):
     model = YOLO('yolo11n.yaml')
     model.add_callback('on_train_start', watch_gradients)
     model.add_callback('on_train_start', remember_unet)
-    model.train(trainer=RHISJointTrainer, data=str(yolo_data / 'yolo' / 'data.yaml'), epochs=1, imgsz=128, batch=4,
+    model.train(trainer=rhis_joint_trainer('rhis_lite0_64x48', peopleseg='starter'), data=str(yolo_data / 'yolo' / 'data.yaml'), epochs=1, imgsz=128, batch=4,
                 workers=0, device='cpu', val=False, plots=False, amp=False, project=str(yolo_data / 'runs'),
                 name='joint', exist_ok=True, verbose=False)
     losses = model.trainer.tloss
@@ -128,6 +130,13 @@ def test_joint_training_trains_detector_and_head(yolo_data):
     assert unet_before and not any(p.requires_grad for p in trained.rhis.peopleseg.parameters())
     after = trained.rhis.peopleseg.state_dict()
     assert all(torch.equal(unet_before[k], after[k].to(unet_before[k].device)) for k in unet_before)
+    # The starter's UNet went in (rhis_peopleseg), so the saved head is usable without opting in to random weights.
     head = model.trainer.wdir / 'rhis.pth'
     segmenter = add_rhis(YOLO('yolo11n.yaml'), weights=head)
     assert segmenter.model.cfg.roi_size == (64, 48)
+    # last.pt is a plain detector checkpoint (plain `yolo` loads it anywhere); resuming finds the head beside it.
+    last = torch.load(model.trainer.last, map_location='cpu', weights_only=False)
+    detector = last['model'] or last['ema']          # the final strip moves the EMA into 'model'
+    assert type(detector) is DetectionModel and not hasattr(detector, 'rhis')
+    assert type(YOLO(str(model.trainer.last)).model) is DetectionModel
+    assert (model.trainer.wdir / 'rhis_last.pth').is_file()

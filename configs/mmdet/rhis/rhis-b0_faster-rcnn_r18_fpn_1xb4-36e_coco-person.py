@@ -10,7 +10,8 @@ model = dict(
     roi_head=dict(
         type='RHISMaskRoIHead',
         bbox_head=dict(num_classes=1),
-        rhis=dict(preset='rhis_b0_64x48', person_labels=[0])))
+        rhis=dict(preset='rhis_b0_64x48', person_labels=[0],
+                  peopleseg_checkpoint='work_dirs/unet_b0/epoch_50.pth')))  # stage 1 first (../peopleseg/)
 
 optim_wrapper = dict(clip_grad=dict(max_norm=10.0),
                      paramwise_cfg=dict(_delete_=True, custom_keys={'rhis_head': dict(lr_mult=10.0)}))

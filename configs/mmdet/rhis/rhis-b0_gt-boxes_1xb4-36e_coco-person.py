@@ -7,7 +7,8 @@ model = dict(
     mode='gt_boxes',
     data_preprocessor=dict(type='DetDataPreprocessor', mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0],
                            bgr_to_rgb=True, pad_size_divisor=32),
-    roi_head=dict(type='RHISRoIHead', preset='rhis_b0_64x48', person_labels=[0]))
+    roi_head=dict(type='RHISRoIHead', preset='rhis_b0_64x48', person_labels=[0],
+                  peopleseg_checkpoint='work_dirs/unet_b0/epoch_50.pth'))  # stage 1 first (../peopleseg/)
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3), clip_grad=dict(max_norm=1.0),
                      paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0))

@@ -10,7 +10,8 @@ model = dict(
     mode='joint',
     data_preprocessor={{_base_.model.data_preprocessor}},
     detector={{_base_.model}},
-    roi_head=dict(type='RHISRoIHead', preset='rhis_b0_64x48', person_labels=[0]))
+    roi_head=dict(type='RHISRoIHead', preset='rhis_b0_64x48', person_labels=[0],
+                  peopleseg_checkpoint='work_dirs/unet_b0/epoch_50.pth'))  # stage 1 first (../peopleseg/)
 
 optim_wrapper = dict(
     optimizer=dict(lr=1e-3),

@@ -14,6 +14,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from rhis_plugin.models import RHIS, PeopleSegUNet
 from rhis_plugin.models.pretrained import load_peopleseg_state
+from rhis_plugin.models.weights_origin import set_peopleseg_origin
 from rhis_plugin.utils.checkpoint import load_checkpoint_file
 
 __all__ = ['load_local_checkpoint', 'register_checkpoint_loader', 'checkpoint_state_dict',
@@ -55,3 +56,4 @@ def load_rhis_checkpoint(rhis: RHIS, path: str) -> None:
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(f'{path} does not match the teacher RHIS: missing {result.missing_keys[:5]}, '
                          f'unexpected {result.unexpected_keys[:5]}')
+    set_peopleseg_origin(rhis, path)      # the checkpoint carries its trained UNet

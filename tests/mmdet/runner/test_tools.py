@@ -10,13 +10,14 @@ GT_BOXES = CONFIGS / 'rhis' / 'rhis-b0_gt-boxes_1xb4-36e_coco-person.py'
 
 def test_frozen_without_checkpoint_is_a_clear_error(run_cli, tiny_options, tmp_path):
     result = run_cli([sys.executable, ROOT / 'tools/train.py', FROZEN, '--work-dir',
-                      tmp_path, '--cfg-options', *tiny_options(detr_prefix='model.detector')],
+                      tmp_path, '--cfg-options', *tiny_options(detr_prefix='model.detector'),
+                      'model.roi_head.peopleseg_checkpoint=random'],
                      cwd=tmp_path, check=False)
     assert result.returncode != 0 and 'model.detector_checkpoint=' in result.stderr
 
 
 def test_train_then_test_without_mim(run_cli, tiny_options, tmp_path):
-    options = tiny_options()
+    options = tiny_options() + ['model.roi_head.peopleseg_checkpoint=random']
     run_cli([sys.executable, ROOT / 'tools/train.py', GT_BOXES, '--work-dir', tmp_path,
              '--cfg-options', *options], cwd=tmp_path)
     tested = run_cli([sys.executable, ROOT / 'tools/test.py', GT_BOXES, tmp_path / 'epoch_1.pth',

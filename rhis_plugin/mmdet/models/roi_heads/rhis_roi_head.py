@@ -20,6 +20,8 @@ from mmengine.structures import InstanceData
 from rhis_plugin.losses import RHISLoss, RHISLossConfig
 from rhis_plugin.models import build_rhis, load_rhis, load_roi_encoder_weights
 from rhis_plugin.models.rois import boxes_to_rois, clip_rois, rois_to_pixels
+from rhis_plugin.models.weights_origin import RANDOM, peopleseg_origin, set_peopleseg_origin
+from rhis_plugin.weights import resolve_weights
 from rhis_plugin.postprocess import PostprocessConfig, paste_batch
 from rhis_plugin.training.roi_targets import build_roi_targets, jitter_boxes, match_proposals
 from ...runner.checkpoint import load_peopleseg_checkpoint
@@ -59,7 +61,9 @@ class RHISRoIHead(BaseRoIHead):
         person_labels: label indices that are people; ``None`` treats every label as a person.
         rhis_checkpoint: a whole model saved by ``rhis_plugin.models.save_rhis`` (weights of the preset's shape).
         peopleseg_checkpoint: weights for the (frozen) people-seg UNet: a PeopleSegmentor checkpoint
-            (``configs/mmdet/peopleseg/``) or an smp ``Unet`` state dict.
+            (``configs/mmdet/peopleseg/``, stage 1, trained first), an smp ``Unet`` state dict, ``'starter'`` (the
+            bundled starter model's UNet, lite0 presets) or ``'random'`` (a random frozen UNet, on purpose). Unset,
+            the UNet stays random and training warns.
         roi_encoder_weights: ImageNet weights of the ROI encoder (a file, or ``'timm'`` to download).
         train_cfg: ``jitter_scale``, ``jitter_shift``, ``max_rois_per_image``, ``pos_iou_thr`` (detector boxes
             with at least this IoU to a GT person train the head on that person).
@@ -98,11 +102,21 @@ class RHISRoIHead(BaseRoIHead):
     def init_weights(self) -> None:
         super().init_weights()
         if self.rhis_checkpoint:
-            self.rhis.load_state_dict(load_rhis(self.rhis_checkpoint, aux_heads=self.rhis.cfg.aux_heads).state_dict())
-        if self.peopleseg_checkpoint:
-            load_peopleseg_checkpoint(self.rhis.peopleseg, self.peopleseg_checkpoint)
+            loaded = load_rhis(self.rhis_checkpoint, aux_heads=self.rhis.cfg.aux_heads)
+            self.rhis.load_state_dict(loaded.state_dict())
+            set_peopleseg_origin(self.rhis, peopleseg_origin(loaded))
+        if self.peopleseg_checkpoint == RANDOM:
+            set_peopleseg_origin(self.rhis, RANDOM)
+        elif self.peopleseg_checkpoint:
+            load_peopleseg_checkpoint(self.rhis.peopleseg, str(resolve_weights(self.peopleseg_checkpoint)))
         if self.roi_encoder_weights:
             load_roi_encoder_weights(self.rhis.roi_encoder, self.roi_encoder_weights)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        """A whole-model checkpoint (``load_from``, ``mim test --checkpoint``) brings the trained UNet with it."""
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if any(key.startswith(prefix + 'rhis.peopleseg.') for key in state_dict):
+            set_peopleseg_origin(self.rhis, peopleseg_origin(self.rhis) or 'mmdet checkpoint')
 
     @staticmethod
     def check_images(images: object) -> None:

