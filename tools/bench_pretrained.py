@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> dict:
         spec = ARMS[arm]
         start = ['--pretrained'] if spec['pretrained'] else []
         unet, unet_json = Path('work_dirs/bench_pretrained') / f'{arm}_unet.pth', out / f'{arm}_unet.json'
-        if not unet_json.is_file() or not unet.is_file():
+        heads_missing = any(not (out / f'{arm}_seed{seed}.json').is_file() for seed in args.seeds)
+        if not unet_json.is_file() or (heads_missing and not unet.is_file()):   # resumes: keep a finished arm's UNet
             run([sys.executable, str(ROOT / 'tools' / 'train_peopleseg.py'), '--train', *args.train,
                  '--val', *args.val, '--encoder', spec['encoder'], *start, '--iters', str(args.peopleseg_iters),
                  '--working-size', str(args.working_size), '--seed', '0', '--out', str(unet),

@@ -20,6 +20,8 @@ def small_model_cfg(config: str, **changes) -> Config:
         detector.num_queries = 50
         detector.test_cfg.max_per_img = 20
         detector.dn_cfg.group_cfg.num_dn_queries = 20
+    head = cfg.model.roi_head.get('rhis', cfg.model.roi_head)   # RHISMaskRoIHead nests the RHIS head
+    head.peopleseg_checkpoint = 'random'       # the configs chain stage 1; these tests opt in to a random UNet
     cfg.model.update(changes)
     return cfg
 
@@ -122,6 +124,7 @@ def test_bad_mode_and_missing_parts():
 
 def test_rhis_as_mask_branch_of_faster_rcnn(synthetic_root):
     cfg = Config.fromfile(str(CONFIGS / 'rhis/rhis-b0_faster-rcnn_r18_fpn_1xb4-36e_coco-person.py'))
+    cfg.model.roi_head.rhis.peopleseg_checkpoint = 'random'      # opt in: no stage-1 UNet in this test
     model = MODELS.build(cfg.model)
     model.init_weights()
     batch = make_batch(cfg, synthetic_root, model)
