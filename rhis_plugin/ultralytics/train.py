@@ -141,8 +141,9 @@ class RHISJointTrainer(yolo.segment.SegmentationTrainer):
             model.load(weights)
         head = self.wdir / RESUME_HEAD
         if self.args.resume and head.is_file():      # last.pt holds the plain detector; the head is beside it
-            model.rhis.load_state_dict(load_rhis(head).state_dict())
-            set_peopleseg_origin(model.rhis, peopleseg_origin(load_rhis(head)))
+            saved = load_rhis(head)
+            model.rhis.load_state_dict(saved.state_dict())
+            set_peopleseg_origin(model.rhis, peopleseg_origin(saved))
         return model
 
     def save_model(self) -> bool:
