@@ -17,13 +17,6 @@ from rhis_plugin.models import build_rhis, save_rhis
 RHIS = Path(sys.executable).with_name('rhis')
 
 
-class FixedYolo(nn.Module):
-    """A raw YOLO-export ONNX detector ([1, 4 + classes, anchors], 320x320 letterboxed input) with one person."""
-
-    def forward(self, images):
-        return torch.tensor([[[110.0], [160.0], [120.0], [200.0], [0.9], [0.1]]]) + images.mean() * 0
-
-
 class FixedDetr(nn.Module):
     """A DETR-format ONNX detector with one confident person box."""
 
@@ -43,8 +36,6 @@ def assets(tmp_path_factory):
     torch.onnx.export(FixedDetr(), (torch.rand(1, 3, 64, 64), torch.tensor([[64, 64]])), str(root / 'detr.onnx'),
                       input_names=['images', 'orig_target_sizes'], output_names=['labels', 'boxes', 'scores'],
                       dynamic_axes={'images': {0: 'n'}, 'orig_target_sizes': {0: 'n'}}, opset_version=17, dynamo=False)
-    torch.onnx.export(FixedYolo(), (torch.rand(1, 3, 320, 320),), str(root / 'yolo.onnx'), input_names=['images'],
-                      output_names=['output0'], opset_version=17, dynamo=False)
     return root
 
 
@@ -54,8 +45,7 @@ def rhis(*args, cwd, allow_random: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run([str(RHIS), *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
-@pytest.mark.parametrize('detector, weights', [('detr.onnx', 'rhis.onnx'), ('yolo.onnx', 'rhis.onnx'),
-                                               ('detr.onnx', 'rhis.pth')])
+@pytest.mark.parametrize('detector, weights', [('detr.onnx', 'rhis.onnx'), ('detr.onnx', 'rhis.pth')])
 def test_predict_writes_overlays_masks_and_coco_results(assets, tmp_path, detector, weights):
     out = tmp_path / 'out'
     result = rhis('predict', '--detector', assets / detector, '--rhis', assets / weights, '--source',

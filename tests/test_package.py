@@ -103,7 +103,8 @@ def test_install_surface_licence_torch_pin_and_no_run_time_installs():
     setup = (ROOT / 'setup.py').read_text()
     assert 'Apache License' in (ROOT / 'LICENSE').read_text() and "license='Apache-2.0'" in setup
     assert "'torch>=2.6'" in setup
-    for package in ('lap', 'onnxslim', 'cloudpickle'):
+    for package, module in (('lap', 'lap'), ('onnxslim', 'onnxslim'), ('cloudpickle', 'cloudpickle'),
+                            ('faster-coco-eval', 'faster_coco_eval')):
         assert f"'{package}>=" in setup
-        importlib.import_module(package)
+        importlib.import_module(module)
     assert 'AGPL-3.0' in (ROOT / 'README.md').read_text()

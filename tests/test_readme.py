@@ -109,7 +109,13 @@ def test_python_blocks_run():
 @pytest.mark.slow
 def test_commands_run_and_the_model_learns(tmp_path):
     (tmp_path / 'configs').symlink_to(ROOT / 'configs')
-    env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
+    # Ultralytics as for a user whose runs_dir is runs/ of the folder the commands run in (its own settings command,
+    # into settings of this test), and not told that pytest runs (PYTEST_CURRENT_TEST sends runs into its package).
+    env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
+    env.update(PYTHONWARNINGS='ignore', YOLO_CONFIG_DIR=str(tmp_path / 'ultralytics_settings'))
+    settings = subprocess.run([str(Path(sys.executable).with_name('rhis-yolo')), 'settings',
+                               f'runs_dir={tmp_path / "runs"}'], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert settings.returncode == 0, settings.stderr
     tools = [c for c in commands('python tools/') if not is_benchmark(c)]
     assert any('make_synthetic.py' in c for c in tools) and any('train_rhis.py' in c for c in tools)
     saved = []
@@ -123,7 +129,7 @@ def test_commands_run_and_the_model_learns(tmp_path):
         assert result.returncode == 0, f'{command}\n{result.stderr[-3000:]}'
         output = re.sub(r'\x1b\[[0-9;]*m', '', result.stdout + result.stderr)
         saved += re.findall(r'Results saved to (\S+)', output)
-    assert saved and list(Path(saved[-1]).glob('*.jpg')), 'rhis-yolo predict wrote no image'
+    assert saved and list(Path(tmp_path, saved[-1]).glob('*.jpg')), 'rhis-yolo predict wrote no image'
     assert len(list((tmp_path / 'outputs' / 'pred' / 'overlays').glob('*.jpg'))) == 50, 'rhis predict wrote nothing'
     # The mmdet commands, shrunk to a tiny budget, on the synthetic set the commands above made.
     mim = commands('mim ')

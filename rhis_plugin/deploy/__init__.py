@@ -4,7 +4,7 @@ Importing this package needs no onnx: the framework-free helpers (frame reading,
 a PyTorch checkpoint) work on a core install; ONNX export and inference name the ``onnx`` extra when it is
 missing.
 """
-from .detectors import (Detections, JsonDetections, MMDetDetector, OnnxDetrDetector, OnnxYoloDetector,
+from .detectors import (Detections, JsonDetections, MMDetDetector, OnnxDetrDetector,
                         UltralyticsDetector, load_detector)
 from .end_to_end import EndToEndResult, OnnxEndToEnd, export_end_to_end
 from .export import ExportWrapper, export_onnx
@@ -13,7 +13,7 @@ from .onnx_session import default_providers, onnx_session
 from .pipeline import RHISBackend, draw_overlay, iter_frames, run_predict
 from .runtime import OnnxRHIS
 
-__all__ = ['Detections', 'JsonDetections', 'MMDetDetector', 'OnnxDetrDetector', 'OnnxYoloDetector',
+__all__ = ['Detections', 'JsonDetections', 'MMDetDetector', 'OnnxDetrDetector',
            'UltralyticsDetector', 'load_detector', 'EndToEndResult', 'OnnxEndToEnd', 'export_end_to_end', 'ExportWrapper',
            'export_onnx', 'FixedGuidedFilter',
            'export_refiner_onnx', 'default_providers', 'onnx_session', 'RHISBackend', 'draw_overlay', 'iter_frames',

@@ -1,10 +1,10 @@
 """Detector adapters: anything that finds people becomes a callable ``RGB image -> Detections``.
 
-- :class:`UltralyticsDetector`: ``YOLO``/``RTDETR`` models (``.pt`` or ``.yaml``);
+- :class:`UltralyticsDetector`: ``YOLO``/``RTDETR`` models (``.pt``, ``.yaml``, or Ultralytics' own ONNX exports,
+  raw, ``nms=True`` or NMS-free, run by Ultralytics' AutoBackend exactly as ``yolo predict`` runs them);
 - :class:`MMDetDetector`: any mmdet config + checkpoint;
 - :class:`OnnxDetrDetector`: ONNX files in the DETR export format of RT-DETR, D-FINE and DEIM (inputs ``images``
   [N,3,H,W] RGB/255 and ``orig_target_sizes`` [N,2] = (w, h); outputs ``labels``, ``boxes`` xyxy pixels, ``scores``);
-- :class:`OnnxYoloDetector`: raw Ultralytics YOLO ONNX exports ([1, 4 + classes, anchors], NMS done here);
 - :class:`JsonDetections`: a COCO detections file (``bbox`` xywh, ``score``, ``category_id``), matched to images
   by ``file_name`` or through the ``image_id`` of a COCO annotation file;
 - :class:`HOGPeopleDetector`: OpenCV's built-in HOG + linear SVM people detector (Dalal & Triggs), which needs no
@@ -13,14 +13,14 @@
 Category ids written to COCO results, one rule per detector kind (``Detections.category_ids``):
 
 - COCO-results JSON: the file's own ``category_id`` and ``image_id`` pass through.
-- 80-class COCO models (Ultralytics or mmdet models with COCO's 80 names, DETR exports with 0-based labels, YOLO
-  ONNX exports with 80 classes): labels map through COCO's 80 -> 91 table (person = 1).
+- 80-class COCO models (Ultralytics or mmdet models and Ultralytics ONNX exports with COCO's 80 names, DETR
+  exports with 0-based labels): labels map through COCO's 80 -> 91 table (person = 1).
 - Single-class models: 1 (person).
 - DETR exports with ``remap_mscoco_category=True`` already emit COCO ids: ``label_space='coco91'`` passes them.
 - Other label sets: ``label + 1``.
 
-Every kind keeps only persons by default: the class named ``person`` (Ultralytics, mmdet), label 0 (DETR and
-YOLO ONNX exports, 0-based COCO labels; label 1 with ``label_space='coco91'``), category 1 (JSON).
+Every kind keeps only persons by default: the class named ``person`` (Ultralytics, mmdet), label 0 (DETR
+exports, 0-based COCO labels; label 1 with ``label_space='coco91'``), category 1 (JSON).
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ from .._optional import require
 from .onnx_session import onnx_session
 
 __all__ = ['COCO80_TO_91', 'category_ids', 'label_space_of', 'Detections', 'UltralyticsDetector', 'MMDetDetector',
-           'OnnxDetrDetector', 'OnnxYoloDetector',
+           'OnnxDetrDetector',
            'JsonDetections', 'HOGPeopleDetector', 'cached_ultralytics_weights', 'load_detector']
 
 
@@ -109,12 +109,19 @@ def _filter(dets: Detections, conf: float, classes: Sequence[int] | None) -> Det
 
 
 class UltralyticsDetector:
+    """An Ultralytics ``YOLO`` / ``RTDETR`` model, a ``.pt`` / ``.yaml`` file, or an Ultralytics export (``.onnx``
+    and the other formats AutoBackend runs, with the same pre- and post-processing as ``yolo predict``)."""
+
     def __init__(self, model: Any, conf: float = 0.25, classes: Sequence[int] | None = None, imgsz: int = 640,
                  device: str | None = None) -> None:
         ultralytics = require('ultralytics', extra='ultralytics', feature='an Ultralytics detector')
         RTDETR, YOLO = ultralytics.RTDETR, ultralytics.YOLO
         if isinstance(model, (str, Path)):
-            model = RTDETR(str(model)) if 'rtdetr' in Path(str(model)).stem.lower() else YOLO(str(model))
+            path = Path(str(model))
+            if 'rtdetr' in path.stem.lower() and path.suffix.lower() in ('.pt', '.yaml', '.yml'):
+                model = RTDETR(str(model))
+            else:      # an export's task and names come from its metadata
+                model = YOLO(str(model), task='detect' if path.suffix.lower() not in ('.pt', '.yaml', '.yml') else None)
         self.model, self.conf, self.imgsz, self.device = model, conf, imgsz, device
         if classes is None:
             names = model.names.items()
@@ -196,50 +203,6 @@ class OnnxDetrDetector:
         dets = _filter(dets, self.conf, self.classes)
         dets.category_ids = category_ids(dets.labels, self.label_space)
         return dets
-
-
-class OnnxYoloDetector:
-    """Raw YOLOv8/YOLO11 ONNX exports (``yolo export format=onnx``): letterbox, decode, class-wise NMS."""
-
-    def __init__(self, path: str | Path, conf: float = 0.25, iou: float = 0.45,
-                 classes: Sequence[int] | None = (0,), input_size: tuple[int, int] | None = None) -> None:
-        self.session = onnx_session(path, what='detector ONNX')
-        inputs = self.session.get_inputs()
-        if len(inputs) != 1 or len(inputs[0].shape) != 4:
-            raise ValueError(f'{path} is not a YOLO export: expected one image input [1,3,H,W], got '
-                             f'{[(i.name, i.shape) for i in inputs]}')
-        self.input_name = inputs[0].name
-        shape = inputs[0].shape
-        static = tuple(shape[2:]) if all(isinstance(v, int) for v in shape[2:]) else None
-        self.input_size = input_size or static or (640, 640)
-        self.conf, self.iou, self.classes = conf, iou, classes
-
-    def __call__(self, image: np.ndarray) -> Detections:
-        height, width = image.shape[:2]
-        target_h, target_w = self.input_size
-        scale = min(target_h / height, target_w / width)
-        new_h, new_w = round(height * scale), round(width * scale)
-        pad_y, pad_x = (target_h - new_h) // 2, (target_w - new_w) // 2
-        tensor = rgb_to_tensor(image)[None]
-        tensor = F.interpolate(tensor, size=(new_h, new_w), mode='bilinear', align_corners=False)
-        tensor = F.pad(tensor, (pad_x, target_w - new_w - pad_x, pad_y, target_h - new_h - pad_y), value=114 / 255)
-        raw = torch.from_numpy(self.session.run(None, {self.input_name: tensor.numpy()})[0][0])  # [4 + nc, A]
-        if raw.ndim != 2 or raw.shape[0] < 5:
-            raise ValueError(f'unexpected YOLO output shape {list(raw.shape)}; expected [4 + classes, anchors]')
-        cxcywh, class_scores = raw[:4].T, raw[4:].T
-        scores, labels = class_scores.max(dim=1)
-        keep = scores >= self.conf
-        if self.classes is not None:
-            keep &= torch.isin(labels, torch.tensor(list(self.classes)))
-        cxcywh, scores, labels = cxcywh[keep], scores[keep], labels[keep]
-        boxes = torch.cat([cxcywh[:, :2] - cxcywh[:, 2:] / 2, cxcywh[:, :2] + cxcywh[:, 2:] / 2], dim=1)
-        kept = batched_nms(boxes, scores, labels, self.iou)[:300]
-        boxes = (boxes[kept] - torch.tensor([pad_x, pad_y, pad_x, pad_y])) / scale
-        boxes[:, 0::2] = boxes[:, 0::2].clamp(0, width)
-        boxes[:, 1::2] = boxes[:, 1::2].clamp(0, height)
-        labels = labels[kept].numpy().astype(np.int64)
-        space = {80: 'coco80', 1: 'single'}.get(class_scores.shape[1], 'plus_one')
-        return Detections(boxes.numpy().astype(np.float32), scores[kept].numpy(), labels, category_ids(labels, space))
 
 
 class JsonDetections:
@@ -347,10 +310,12 @@ def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
         names = {i.name for i in session.get_inputs()}
         if 'orig_target_sizes' in names:
             return OnnxDetrDetector(path, conf=conf, classes=classes, label_space=label_space)
-        return OnnxYoloDetector(path, conf=conf, classes=(0,) if classes is None else classes)
+        # Ultralytics exports (raw heads, nms=True, NMS-free): Ultralytics' own AutoBackend, as `yolo predict` runs them.
+        require('ultralytics', extra='ultralytics', feature=f'the Ultralytics ONNX detector {path.name}')
+        return UltralyticsDetector(path, conf=conf, classes=classes, device=device)
     if suffix == '.py':
         return MMDetDetector(spec, checkpoint, conf=conf, classes=(0,) if classes is None else classes, device=device)
     if suffix == '.json':
         return JsonDetections(spec, checkpoint, conf=conf, classes=(1,) if classes is None else classes)
-    raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR or YOLO '
-                     "export), .py (mmdet config, with --detector-checkpoint), .json (COCO detections) or 'hog'")
+    raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR or '
+                     "Ultralytics export), .py (mmdet config, with --detector-checkpoint), .json (COCO detections) or 'hog'")

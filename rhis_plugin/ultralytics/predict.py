@@ -55,7 +55,8 @@ class RHISSegmenter:
         self.options = options
         self.warned_unsegmented = False
 
-    def _wanted(self, cls: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+    def wanted(self, cls: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+        """Which boxes (by class and confidence) get an RHIS mask."""
         keep = conf >= self.options.conf
         if self.options.classes is not None:
             keep &= torch.isin(cls.long(), torch.tensor(self.options.classes, device=cls.device))
@@ -85,7 +86,7 @@ class RHISSegmenter:
                 continue
             image = torch.from_numpy(np.ascontiguousarray(result.orig_img[..., ::-1])).to(device)
             image = image.permute(2, 0, 1).float() / 255
-            keep = self._wanted(result.boxes.cls, result.boxes.conf)
+            keep = self.wanted(result.boxes.cls, result.boxes.conf)
             boxes = result.boxes.xyxy[keep].float().to(device)
             if retina_masks or inputs is None:
                 frame, gain, pad, guide = tuple(image.shape[-2:]), 1.0, (0, 0), image
@@ -96,8 +97,8 @@ class RHISSegmenter:
             masks = torch.zeros((len(result.boxes), *frame), dtype=torch.bool, device=device)
             if len(boxes):
                 with autocast:
-                    masks[keep] = self._masks(image, boxes, result.boxes.conf[keep].float().to(device), frame,
-                                              gain, pad, guide)
+                    masks[keep] = self.segment(image, boxes, result.boxes.conf[keep].float().to(device), frame,
+                                               gain, pad, guide)
             empty = ~masks.flatten(1).any(dim=1)
             if self.options.keep_boxes and empty.any():
                 all_boxes = _to_frame(result.boxes.xyxy.float().to(device), gain, pad)
@@ -108,10 +109,22 @@ class RHISSegmenter:
             result.update(masks=masks.to(result.boxes.data.device))
         return unsegmented
 
-    def _masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor, frame: tuple[int, int],
-               gain: float, pad: tuple[int, int], guide: torch.Tensor) -> torch.Tensor:
-        """Bool masks [n, *frame] of one image's wanted boxes (original-image pixels), in the output frame that
-        ``gain`` and ``pad`` map them to."""
+    def segment(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor,
+                frame: tuple[int, int] | None = None, gain: float = 1.0, pad: tuple[int, int] = (0, 0),
+                guide: torch.Tensor | None = None) -> torch.Tensor:
+        """Bool masks [n, *frame] of one image's boxes.
+
+        Args:
+            image: RGB [3, H, W] in [0, 1] that the boxes (pixels) refer to.
+            boxes, scores: [n, 4] and [n].
+            frame: the output frame (default: the image's size), which ``gain`` and ``pad`` map image pixels to.
+            guide: the image in the output frame, for edge smoothing (default: ``image``).
+
+        Returns:
+            Bool masks [n, *frame], exclusive by score.
+        """
+        frame = tuple(image.shape[-2:]) if frame is None else frame
+        guide = image if guide is None else guide
         if self.options.binary:
             probs = self.model.person_probability(image[None])
             if frame != tuple(image.shape[-2:]):

@@ -1,4 +1,5 @@
-"""Detector adapters on tiny self-built detectors: DETR-format ONNX, YOLO-format ONNX, JSON, Ultralytics, mmdet."""
+"""Detector adapters: tiny self-built DETR-format ONNX, Ultralytics ONNX exports through AutoBackend, JSON, Ultralytics,
+mmdet."""
 import json
 from pathlib import Path
 
@@ -6,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from PIL import Image
 
-from rhis_plugin.deploy.detectors import (JsonDetections, MMDetDetector, OnnxDetrDetector, OnnxYoloDetector,
+from rhis_plugin.deploy.detectors import (JsonDetections, MMDetDetector, OnnxDetrDetector,
                                           UltralyticsDetector, load_detector)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,16 +27,6 @@ class TinyDetr(nn.Module):
         return torch.zeros(batch, 2, dtype=torch.int64), boxes, scores
 
 
-class TinyYolo(nn.Module):
-    """Raw YOLO export format [1, 4 + classes, anchors] in letterboxed input pixels."""
-
-    def forward(self, images: torch.Tensor):
-        preds = torch.tensor([[200.0, 320.0, 120.0, 300.0, 0.9, 0.1],    # person
-                              [204.0, 322.0, 118.0, 296.0, 0.8, 0.1],    # duplicate: removed by NMS
-                              [450.0, 300.0, 100.0, 100.0, 0.1, 0.9]])   # another class
-        return preds.T[None] + images.mean() * 0
-
-
 def export(module: nn.Module, inputs: tuple, path: Path, input_names: list[str], output_names: list[str]) -> Path:
     torch.onnx.export(module, inputs, str(path), input_names=input_names, output_names=output_names,
                       opset_version=17, dynamo=False)
@@ -48,12 +40,6 @@ def tiny_detr(tmp_path_factory) -> Path:
                   ['labels', 'boxes', 'scores'])
 
 
-@pytest.fixture(scope='module')
-def tiny_yolo(tmp_path_factory) -> Path:
-    return export(TinyYolo(), (torch.rand(1, 3, 640, 640),), tmp_path_factory.mktemp('det') / 'tiny_yolo.onnx',
-                  ['images'], ['output0'])
-
-
 def test_detr_format(tiny_detr):
     detector = load_detector(str(tiny_detr), conf=0.5)
     assert isinstance(detector, OnnxDetrDetector)
@@ -62,13 +48,23 @@ def test_detr_format(tiny_detr):
     assert np.allclose(dets.scores, [1 / (1 + np.exp(-2))], atol=1e-5) and dets.labels.tolist() == [0]
 
 
-def test_yolo_format_letterbox_and_nms(tiny_yolo):
-    detector = load_detector(str(tiny_yolo), conf=0.25)
-    assert isinstance(detector, OnnxYoloDetector)
-    dets = detector(np.zeros((320, 480, 3), np.uint8))
-    scale, pad_y = 640 / 480, (640 - 427) // 2
-    expected = (np.array([140.0, 170.0, 260.0, 470.0]) - [0, pad_y, 0, pad_y]) / scale
-    assert dets.boxes.shape == (1, 4) and np.allclose(dets.boxes[0], expected, atol=1.0)
+@pytest.mark.parametrize('nms', [False, True])
+def test_ultralytics_onnx_exports_run_as_yolo_predict_runs_them(tmp_path, monkeypatch, nms):
+    """Raw and nms=True exports go through Ultralytics' AutoBackend: the boxes of the PyTorch model they came from."""
+    from ultralytics import YOLO
+    from ultralytics.utils import ASSETS
+    monkeypatch.chdir(tmp_path)
+    model = YOLO('yolo11n.yaml')
+    path = model.export(format='onnx', imgsz=128, nms=nms, conf=0.0, simplify=False, verbose=False)
+    image = np.asarray(Image.open(ASSETS / 'bus.jpg').convert('RGB'))
+    onnx = load_detector(path, conf=0.0, classes=[0])
+    assert isinstance(onnx, UltralyticsDetector)
+    onnx.imgsz = 128
+    torch_dets = UltralyticsDetector(model, conf=0.0, classes=[0], imgsz=128)(image)
+    onnx_dets = onnx(image)
+    top = min(5, len(torch_dets.scores))
+    assert top and np.allclose(onnx_dets.boxes[:top], torch_dets.boxes[:top], atol=1.0)
+    assert np.allclose(onnx_dets.scores[:top], torch_dets.scores[:top], atol=1e-3)
 
 
 def test_json_detections(tmp_path):

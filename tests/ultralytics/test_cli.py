@@ -1,4 +1,4 @@
-"""`rhis-yolo`: yolo's syntax plus rhis=... arguments."""
+"""`rhis-yolo`: Ultralytics' own entry point with rhis* arguments, yolo's grammar (bare flags, mode=, cfg=)."""
 import subprocess
 import sys
 from pathlib import Path
@@ -7,53 +7,80 @@ import pytest
 from ultralytics.utils import ASSETS
 
 from rhis_plugin.models import build_rhis, save_rhis
-from rhis_plugin.postprocess import PostprocessConfig
-from rhis_plugin.ultralytics.cli import parse
+from rhis_plugin.ultralytics.cli import RHISArgumentError, run_mode, split_arguments
 
 RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
 
 
-def test_parse_splits_rhis_arguments():
-    mode, overrides, rhis = parse(['segment', 'predict', 'model=yolo11n.pt', 'source=a.jpg', 'save=True', 'conf=0.25',
-                                   'rhis=w.pth', 'rhis_dilate=2', 'rhis_classes=0', 'rhis_smooth=guided'])
-    assert mode == 'predict'
-    assert overrides == {'task': 'segment', 'model': 'yolo11n.pt', 'source': 'a.jpg', 'save': True, 'conf': 0.25}
-    assert rhis == {'weights': 'w.pth', 'classes': [0],
-                    'postprocess': PostprocessConfig(dilation=2, smoothing='guided')}
+def rhis_yolo(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RHIS_YOLO), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_rhis_arguments_are_split_from_yolos(tmp_path):
+    cfg = tmp_path / 'run.yaml'
+    cfg.write_text('mode: val\nimgsz: 320\nrhis_dilate: 1\nrhis_conf: 0.5\n')
+    args, rhis = split_arguments(['segment', 'predict', 'model=yolo11n.pt', 'save', 'conf', '=', '0.25', 'rhis=w.pth',
+                                  'rhis_dilate=2', 'rhis_classes=0', 'rhis_binary', f'cfg={cfg}'], tmp_path / 'out')
+    assert args[:5] == ['segment', 'predict', 'model=yolo11n.pt', 'save', 'conf=0.25']
+    assert rhis == {'rhis': 'w.pth', 'rhis_dilate': 2, 'rhis_classes': 0, 'rhis_binary': True, 'rhis_conf': 0.5}
+    written = Path(args[5].split('=', 1)[1])       # the cfg file without its rhis keys, handed to Ultralytics
+    assert written.read_text() == 'mode: val\nimgsz: 320\n'
+    assert run_mode(args) == 'predict' and run_mode([f'cfg={written}']) == 'val' and run_mode(['mode=export']) == 'export'
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['train', 'model=yolo11n.pt'], 'runs the modes'),
-    (['predict', 'source=a.jpg'], 'model=... is required'),
-    (['predict', 'model=yolo11n.pt', 'oops'], 'unknown argument'),
+    (['rhis_oops=1'], 'unknown RHIS argument'),
+    (['rhis_dilate'], 'needs a value'),
 ])
-def test_parse_errors(argv, message):
-    with pytest.raises(ValueError, match=message):
-        parse(argv)
+def test_bad_rhis_arguments(argv, message, tmp_path):
+    with pytest.raises(RHISArgumentError, match=message):
+        split_arguments(argv, tmp_path)
 
 
-def test_predict_writes_images_with_masks(tmp_path):
-    weights = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis_b0.pth')
-    result = subprocess.run(
-        [str(RHIS_YOLO), 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={weights}',
-         'rhis_threshold=0.0', 'rhis_classes=None', 'conf=0.0', 'max_det=3', 'imgsz=320', 'save=True',
-         'rhis_allow_random=True',
-         f'project={tmp_path}', 'name=run', 'exist_ok=True'],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+@pytest.mark.parametrize('line', [
+    # yolo's predict grammar: bare flags, spaces around '=', mode=, a cfg file
+    'predict model=yolo11n.yaml source={bus} imgsz=64 conf=0.0 max_det=2 save save_txt save_conf show_labels=False',
+    'mode=predict model=yolo11n.yaml source={bus} imgsz = 64 conf=0.0 max_det=2 retina_masks save_crop=False '
+    'rhis_dilate=1 rhis_keep_boxes',
+    'model=yolo11n.yaml source={bus} cfg={cfg}',
+])
+def test_yolo_predict_lines_are_accepted(line, tmp_path):
+    cfg = tmp_path / 'predict.yaml'
+    cfg.write_text('mode: predict\nimgsz: 64\nconf: 0.0\nmax_det: 2\nsave: true\nrhis_threshold: 0.4\n')
+    args = line.format(bus=ASSETS / 'bus.jpg', cfg=cfg).split() + [f'project={tmp_path}', 'name=run', 'exist_ok']
+    result = rhis_yolo(*args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    written = list((tmp_path / 'run').glob('*.jpg'))
-    assert [p.name for p in written] == ['bus.jpg'] and written[0].stat().st_size > 10_000
+    assert (tmp_path / 'run' / 'bus.jpg').is_file()
+
+
+def test_unknown_yolo_keys_and_missing_model_are_clear_errors(tmp_path):
+    result = rhis_yolo('predict', 'model=yolo11n.yaml', 'imgzs=64', cwd=tmp_path)
+    assert result.returncode == 2 and "'imgzs' is not a valid YOLO argument" in result.stderr
+    result = rhis_yolo('predict', 'source=a.jpg', cwd=tmp_path)
+    assert result.returncode == 2 and 'model=... is required' in result.stderr
+    result = rhis_yolo('predict', 'model=yolo11n.yaml', 'rhis_mode=joint', cwd=tmp_path)
+    assert result.returncode == 2 and 'only apply to train' in result.stderr
 
 
 def test_bad_weights_are_a_clear_error(tmp_path):
-    result = subprocess.run([str(RHIS_YOLO), 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}',
-                             f'rhis={tmp_path / "missing.pth"}'], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=600)
-    assert result.returncode == 2 and 'RHIS checkpoint not found' in result.stderr
+    result = rhis_yolo('predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={tmp_path / "no.pth"}',
+                       cwd=tmp_path)
+    assert result.returncode == 2 and 'RHIS checkpoint not found' in result.stderr and 'Traceback' not in result.stderr
 
 
 def test_a_random_people_seg_unet_is_refused_unless_asked(tmp_path):
     weights = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis_b0.pth')
-    result = subprocess.run([str(RHIS_YOLO), 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}',
-                             f'rhis={weights}', 'imgsz=64'], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    result = rhis_yolo('predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={weights}', 'imgsz=64',
+                       cwd=tmp_path)
     assert result.returncode == 2 and 'rhis_peopleseg=' in result.stderr and 'Traceback' not in result.stderr
+    result = rhis_yolo('predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={weights}', 'imgsz=64',
+                       'rhis_allow_random', 'conf=0.0', 'max_det=2', 'save', f'project={tmp_path}', 'name=run',
+                       cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_export_writes_the_detector_rhis_and_one_merged_file(tmp_path):
+    result = rhis_yolo('export', 'model=yolo11n.yaml', 'format=onnx', 'imgsz=64', 'nms', 'simplify=False', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {p.name for p in tmp_path.glob('*.onnx')} == {'yolo11n.onnx', 'yolo11n_rhis.onnx',
+                                                         'yolo11n_rhis_end2end.onnx'}

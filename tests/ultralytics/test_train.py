@@ -1,22 +1,27 @@
-"""Frozen-detector training on synthetic data converted to Ultralytics format, and mask-AP validation."""
+"""`rhis-yolo train | val | predict` on a generated YOLO-seg set: frozen and joint training inside Ultralytics'
+trainer, mask metrics from its segmentation validator, plain detector checkpoints and the head beside them."""
+import csv
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from ultralytics import YOLO
-from ultralytics.engine.results import Results
+from ultralytics.nn.tasks import DetectionModel
 
 from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
-from rhis_plugin.models import build_rhis
-from rhis_plugin.postprocess import PostprocessConfig
-from rhis_plugin.training import TrainConfig, train_rhis
-from rhis_plugin.ultralytics import (YoloSegDataset, add_rhis, detector_proposals, evaluate_mask_ap,
-                                     load_person_dataset)
+from rhis_plugin.models import load_rhis
+from rhis_plugin.ultralytics import YoloSegDataset, load_person_dataset
+from rhis_plugin.weights import starter_path
 
 ROOT = Path(__file__).resolve().parents[2]
+RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
+TINY = ['epochs=1', 'imgsz=128', 'batch=4', 'workers=0', 'exist_ok', 'verbose=False']
+
+
+def rhis_yolo(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RHIS_YOLO), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope='module')
@@ -28,7 +33,33 @@ def yolo_data(tmp_path_factory):
     result = subprocess.run([sys.executable, str(ROOT / 'tools/coco_to_yolo.py'), '--coco', str(root / 'coco'),
                              '--out', str(root / 'yolo')], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    # A one-class person detector checkpoint (random weights, fp16 as Ultralytics stores them) that frozen training
+    # must not change. (A COCO detector's person row moves into a one-class head by name: Ultralytics' cls_remap.)
+    detector = DetectionModel('yolo11n.yaml', nc=1, verbose=False)
+    detector.names = {0: 'person'}
+    torch.save({'model': detector.half(), 'train_args': {}}, root / 'detector.pt')
     return root
+
+
+def detector_state(path: Path) -> dict[str, torch.Tensor]:
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    model = ckpt.get('model') or ckpt['ema']
+    assert type(model) is DetectionModel and not hasattr(model, 'rhis')     # a plain detector
+    return {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+
+
+@pytest.fixture(scope='module')
+def runs(yolo_data):
+    """One short epoch of each mode through the command line (joint through a cfg= file holding rhis keys)."""
+    data = yolo_data / 'yolo' / 'data.yaml'
+    out = {}
+    for mode, extra in (('frozen', ['train', 'rhis_mode=frozen']),
+                        ('joint', [f"cfg={ROOT / 'configs/ultralytics/rhis_joint.yaml'}"])):
+        result = rhis_yolo(*extra, f'model={yolo_data / "detector.pt"}', f'data={data}', *TINY,
+                           f'project={yolo_data / "runs"}', f'name={mode}', cwd=yolo_data)
+        assert result.returncode == 0, result.stderr[-4000:]
+        out[mode] = yolo_data / 'runs' / mode
+    return out
 
 
 def test_converted_polygons_match_the_coco_masks(yolo_data):
@@ -42,101 +73,46 @@ def test_converted_polygons_match_the_coco_masks(yolo_data):
         assert (iou > 0.7).all(), iou                 # polygons trace the masks (joined parts, pixel outline)
 
 
-def test_frozen_detector_training_lowers_the_head_loss(yolo_data):
-    detector = YOLO('yolo11n.yaml')
-    before = {k: v.clone() for k, v in detector.model.state_dict().items()}
-    dataset = YoloSegDataset(yolo_data / 'yolo' / 'data.yaml', 'train', image_size=(128, 128))
-    history = train_rhis(build_rhis('rhis_b0_64x48', roi_size=(32, 32)), dataset,
-                         TrainConfig(iters=40, batch_size=4, lr=5e-3, log_every=10), log=lambda _: None,
-                         proposals_fn=detector_proposals(detector, [0], conf=0.0, imgsz=128))
-    assert history[-1]['loss'] < history[0]['loss']
-    for key, value in detector.model.state_dict().items():
-        assert torch.equal(value, before[key]), f'detector changed: {key}'
+@pytest.mark.parametrize('mode', ['frozen', 'joint'])
+def test_training_writes_mask_metrics_a_plain_detector_and_the_head(runs, yolo_data, mode):
+    run = runs[mode]
+    with open(run / 'results.csv') as f:
+        rows = list(csv.DictReader(f))
+    columns = {k.strip() for k in rows[0]}
+    assert {'metrics/mAP50-95(M)', 'metrics/mAP50(M)', 'metrics/mAP50-95(B)', 'train/rhis_loss'} <= columns
+    assert all(float(row['train/rhis_loss']) > 0 for row in rows)
+    best = YOLO(str(run / 'weights' / 'best.pt'))
+    assert type(best.model) is DetectionModel and best.task == 'detect'
+    for name in ('best.pt', 'last.pt'):
+        detector_state(run / 'weights' / name)
+    head = load_rhis(run / 'weights' / 'rhis.pth')
+    assert (run / 'weights' / 'rhis_last.pth').is_file()
+    starter = load_rhis(starter_path())
+    trained = {k: v for k, v in head.state_dict().items() if not k.startswith('peopleseg.')}
+    assert any(not torch.equal(v, starter.state_dict()[k]) for k, v in trained.items()), 'the head did not train'
+    unet = starter.peopleseg.state_dict()
+    assert all(torch.equal(v, unet[k]) for k, v in head.peopleseg.state_dict().items()), 'the frozen UNet changed'
+    before, after = detector_state(yolo_data / 'detector.pt'), detector_state(run / 'weights' / 'best.pt')
+    same = all(torch.equal(before[k], after[k]) for k in before)
+    assert same if mode == 'frozen' else not same      # frozen: bit for bit, BatchNorm statistics included
 
 
-@pytest.mark.slow
-def test_training_tool_writes_weights_the_callback_loads(yolo_data, tmp_path):
-    weights = tmp_path / 'rhis.pth'
-    result = subprocess.run(
-        [sys.executable, str(ROOT / 'tools/train_rhis_ultralytics.py'), '--config',
-         str(ROOT / 'configs/ultralytics/rhis_frozen.yaml'), 'model=yolo11n.yaml',
-         f'data={yolo_data / "yolo" / "data.yaml"}', 'iters=10', 'batch=4', 'imgsz=128', 'detector_conf=0.0',
-         f'out={weights}'], cwd=tmp_path, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert 'metrics/mAP50-95(M)' in result.stdout and weights.is_file()
-    model = YOLO('yolo11n.yaml')
-    segmenter = add_rhis(model, weights=weights, classes=None, postprocess=PostprocessConfig(threshold=0.0))
-    assert segmenter.model.cfg.roi_size == (64, 48)
-    image = (np.random.default_rng(0).random((128, 128, 3)) * 255).astype(np.uint8)
-    result = model.predict(image, conf=0.0, max_det=2, imgsz=128, verbose=False)[0]
-    assert result.masks.data.shape == (len(result.boxes), 128, 128)
+def test_val_prints_mask_metrics_and_writes_coco_json(runs, yolo_data, tmp_path):
+    weights = runs['frozen'] / 'weights'
+    result = rhis_yolo('val', f'model={weights / "best.pt"}', f'data={yolo_data / "yolo" / "data.yaml"}',
+                       f'rhis={weights / "rhis.pth"}', 'imgsz=128', 'batch=4', 'save_json', f'project={tmp_path}',
+                       'name=val', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert 'Mask(P' in result.stdout + result.stderr
+    assert (tmp_path / 'val' / 'predictions.json').is_file() and (tmp_path / 'val' / 'confusion_matrix.png').is_file()
 
 
-class OracleDetector:
-    """Predicts the GT instances of a dataset, masks included: mask AP must be 1."""
-    names = {0: 'person'}
-
-    def __init__(self, dataset):
-        self.samples = iter([dataset[i] for i in range(len(dataset))])
-
-    def predict(self, image, **kwargs):
-        sample = next(self.samples)
-        count = len(sample['boxes'])
-        boxes = torch.cat([sample['boxes'], torch.ones(count, 1), torch.zeros(count, 1)], 1)
-        result = Results(image, path='x', names=self.names, boxes=boxes)
-        result.update(masks=sample['masks'].float())
-        return [result]
-
-
-def test_mask_ap_of_a_perfect_prediction_is_one(yolo_data):
-    dataset = load_person_dataset(yolo_data / 'coco', 'val')
-    metrics = evaluate_mask_ap(OracleDetector(dataset), dataset, attach=False)
-    assert metrics['metrics/mAP50-95(M)'] > 0.99 and metrics['metrics/mAP50(B)'] > 0.99
-
-
-def test_joint_training_trains_detector_and_head(yolo_data):
-    from ultralytics.nn.tasks import DetectionModel
-
-    from rhis_plugin.ultralytics import rhis_joint_trainer
-
-    gradients = {'detector': 0.0, 'rhis': 0.0}
-
-    def watch_gradients(trainer):
-        for name, param in trainer.model.named_parameters():
-            if not param.requires_grad:      # the people-seg UNet stays frozen
-                continue
-            part = 'rhis' if name.startswith('rhis.') else 'detector'
-            param.register_hook(
-                lambda g, part=part: gradients.__setitem__(part, gradients[part] + float(g.abs().sum())))
-
-    unet_before = {}
-
-    def remember_unet(trainer):
-        unet_before.update({k: v.detach().clone() for k, v in trainer.model.rhis.peopleseg.state_dict().items()})
-
-    model = YOLO('yolo11n.yaml')
-    model.add_callback('on_train_start', watch_gradients)
-    model.add_callback('on_train_start', remember_unet)
-    model.train(trainer=rhis_joint_trainer('rhis_lite0_64x48', peopleseg='starter'), data=str(yolo_data / 'yolo' / 'data.yaml'), epochs=1, imgsz=128, batch=4,
-                workers=0, device='cpu', val=False, plots=False, amp=False, project=str(yolo_data / 'runs'),
-                name='joint', exist_ok=True, verbose=False)
-    losses = model.trainer.tloss
-    assert {'box_loss', 'cls_loss', 'dfl_loss', 'rhis_loss'} <= set(losses)
-    assert all(torch.isfinite(v) for v in losses.values())
-    assert gradients['detector'] > 0 and gradients['rhis'] > 0
-    # The frozen people-seg UNet stays frozen through Ultralytics' trainer (which unfreezes float parameters).
-    trained = model.trainer.model
-    trained = trained.module if hasattr(trained, 'module') else trained
-    assert unet_before and not any(p.requires_grad for p in trained.rhis.peopleseg.parameters())
-    after = trained.rhis.peopleseg.state_dict()
-    assert all(torch.equal(unet_before[k], after[k].to(unet_before[k].device)) for k in unet_before)
-    # The starter's UNet went in (rhis_peopleseg), so the saved head is usable without opting in to random weights.
-    head = model.trainer.wdir / 'rhis.pth'
-    segmenter = add_rhis(YOLO('yolo11n.yaml'), weights=head)
-    assert segmenter.model.cfg.roi_size == (64, 48)
-    # last.pt is a plain detector checkpoint (plain `yolo` loads it anywhere); resuming finds the head beside it.
-    last = torch.load(model.trainer.last, map_location='cpu', weights_only=False)
-    detector = last['model'] or last['ema']          # the final strip moves the EMA into 'model'
-    assert type(detector) is DetectionModel and not hasattr(detector, 'rhis')
-    assert type(YOLO(str(model.trainer.last)).model) is DetectionModel
-    assert (model.trainer.wdir / 'rhis_last.pth').is_file()
+def test_predict_saves_images_and_a_label_line_per_box(runs, yolo_data, tmp_path):
+    weights = runs['joint'] / 'weights'
+    result = rhis_yolo('predict', f'model={weights / "best.pt"}', f'source={yolo_data / "coco/val/images"}',
+                       f'rhis={weights / "rhis.pth"}', 'imgsz=128', 'conf=0.0', 'max_det=3', 'save', 'save_txt',
+                       'rhis_keep_boxes', f'project={tmp_path}', 'name=predict', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert len(list((tmp_path / 'predict').glob('*.jpg'))) == 4
+    labels = list((tmp_path / 'predict' / 'labels').glob('*.txt'))
+    assert len(labels) == 4 and all(len(p.read_text().splitlines()) == 3 for p in labels)
