@@ -116,3 +116,34 @@ def test_predict_saves_images_and_a_label_line_per_box(runs, yolo_data, tmp_path
     assert len(list((tmp_path / 'predict').glob('*.jpg'))) == 4
     labels = list((tmp_path / 'predict' / 'labels').glob('*.txt'))
     assert len(labels) == 4 and all(len(p.read_text().splitlines()) == 3 for p in labels)
+
+
+def test_an_interrupted_run_resumes_with_its_head_and_mode(yolo_data):
+    """Stopped after epoch 1 of 2, `resume` finds the head beside the plain last.pt and the run's mode (joint),
+    whatever mode the resuming trainer class was made with."""
+    from rhis_plugin.ultralytics import rhis_trainer
+
+    def stop(trainer):
+        if trainer.epoch == 0:
+            raise KeyboardInterrupt
+
+    model = YOLO('yolo11n.yaml')
+    model.add_callback('on_fit_epoch_end', stop)
+    with pytest.raises(KeyboardInterrupt):
+        model.train(trainer=rhis_trainer('joint'), data=str(yolo_data / 'yolo' / 'data.yaml'), epochs=2, imgsz=128,
+                    batch=4, workers=0, plots=False, project=str(yolo_data / 'runs'), name='resume', exist_ok=True,
+                    verbose=False)
+    weights = model.trainer.wdir
+    saved = load_rhis(weights / 'rhis_last.pth').state_dict()
+    seen = {}
+
+    def on_start(trainer):
+        seen.update(epoch=trainer.start_epoch, mode=trainer.rhis_mode,
+                    model={k: v.clone() for k, v in trainer.model.rhis.state_dict().items()},
+                    ema={k: v.clone() for k, v in trainer.ema.ema.rhis.state_dict().items()})
+
+    resumed = YOLO(str(weights / 'last.pt'))
+    resumed.add_callback('on_train_start', on_start)
+    resumed.train(trainer=rhis_trainer('frozen'), resume=True, workers=0)
+    assert seen['epoch'] == 1 and seen['mode'] == 'joint'
+    assert all(torch.equal(v, seen['ema'][k]) and torch.equal(v, seen['model'][k]) for k, v in saved.items())
