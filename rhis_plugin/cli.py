@@ -1,4 +1,4 @@
-"""The ``rhis`` command: ``rhis demo`` and ``rhis predict``.
+"""The ``rhis`` command: ``rhis demo``, ``rhis predict`` and ``rhis eval``.
 
     rhis demo                                   # people in real photos, starter model, seconds on a CPU
     rhis demo --source photos/ --detector yolo11n.pt
@@ -6,12 +6,14 @@
     rhis demo --train DIR --val DIR --iters 2000 --image-size 320
     rhis predict --detector yolo11n.pt --rhis rhis.pth --source images/ --out outputs/pred
     rhis predict --detector deim.onnx --rhis rhis_b0.onnx --source video.mp4 --out outputs/video --dilate 1
+    rhis eval --data people/val --rhis rhis.pth                                   # GT boxes
+    rhis eval --data people/val --rhis rhis.onnx --detector yolo11n.pt --out eval.json
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 __all__ = ['main']
 
@@ -44,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser('predict', help='detector boxes -> RHIS masks for images, folders or videos')
     predict.add_argument('--detector', required=True,
-                         help='.pt/.yaml (Ultralytics), .onnx (DETR export: RT-DETR, D-FINE, DEIM; or YOLO export), '
-                              '.py (mmdet config) or .json (COCO detections)')
+                         help='.pt/.yaml (Ultralytics), .onnx (DETR export: RT-DETR, D-FINE, DEIM; or an Ultralytics '
+                              'export), .py (mmdet config) or .json (COCO detections)')
     predict.add_argument('--detector-checkpoint', help='mmdet checkpoint, or the COCO annotation file for .json')
     predict.add_argument('--rhis', default='starter',
                          help="RHIS checkpoint (.pth, also an mmdet RHIS checkpoint) or ONNX file; 'starter' (default): "
@@ -68,6 +70,26 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument('--no-progress', action='store_true')
     predict.add_argument('--strict', action='store_true',
                          help='stop at the first unreadable image (exit 2, nothing written) instead of skipping it')
+
+    evaluate = commands.add_parser('eval', help='mask AP (pycocotools, original size) of RHIS on COCO person folders')
+    evaluate.add_argument('--data', nargs='+', required=True,
+                          help='COCO person folders (annotations.json + images/), each PATH or PATH:train|val')
+    evaluate.add_argument('--sources', nargs='+', default=None,
+                          help="keep images whose 'source' field starts so (folders without the field keep all)")
+    evaluate.add_argument('--rhis', default='starter', help='RHIS checkpoint (.pth) or ONNX file, or starter')
+    evaluate.add_argument('--allow-random', action='store_true',
+                          help='accept a model whose frozen people-seg UNet was never loaded or trained')
+    evaluate.add_argument('--detector', default=None,
+                          help='boxes from this detector (as for rhis predict) instead of the GT boxes')
+    evaluate.add_argument('--detector-checkpoint', help='mmdet checkpoint, or the COCO annotation file for .json')
+    evaluate.add_argument('--conf', type=float, default=0.05, help='detector score threshold')
+    evaluate.add_argument('--classes', type=int, nargs='+', default=None, help='detector labels that are people')
+    evaluate.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80')
+    evaluate.add_argument('--threshold', type=float, default=0.5)
+    evaluate.add_argument('--dilate', type=int, default=0)
+    evaluate.add_argument('--smooth', choices=('guided', 'gaussian'), default=None)
+    evaluate.add_argument('--out', default=None, help='write the metrics to this JSON file')
+    evaluate.add_argument('--device', default='cpu')
     return parser
 
 
@@ -80,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .deploy.pipeline import RHISBackend, run_predict
         from .postprocess import PostprocessConfig
         postprocess = PostprocessConfig(threshold=args.threshold, dilation=args.dilate, smoothing=args.smooth)
+        if args.command == 'eval':
+            return _eval(args, postprocess)
         detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device,
                                  args.label_space)
         summary = run_predict(detector, RHISBackend(args.rhis, args.device, args.allow_random), args.source, args.out, postprocess,
@@ -93,6 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         note += f", {len(summary['skipped'])} unreadable file(s) skipped"
     print(f"rhis: {summary['frames']} frames, {summary['instances']} masks{note}; wrote {summary['out_dir']}/"
           '{overlays/, masks/, results.json}')
+    return 0
+
+
+def _eval(args: argparse.Namespace, postprocess: Any) -> int:
+    from .data.coco_dataset import coco_person_dataset
+    from .deploy.detectors import load_detector
+    from .deploy.evaluate import evaluate_rhis, format_evaluation, write_evaluation
+    from .deploy.pipeline import RHISBackend
+    dataset = coco_person_dataset(args.data, sources=args.sources)
+    backend = RHISBackend(args.rhis, args.device, args.allow_random)
+    detector = None if args.detector is None else load_detector(
+        args.detector, args.detector_checkpoint, args.conf, args.classes, args.device, args.label_space)
+    metrics = evaluate_rhis(backend, dataset, detector, postprocess)
+    print(format_evaluation(metrics))
+    if args.out:
+        print(f'rhis: wrote {write_evaluation(metrics, args.out)}')
     return 0
 
 

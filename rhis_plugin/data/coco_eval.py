@@ -14,7 +14,9 @@ from pycocotools.cocoeval import COCOeval
 # probability inside the mask (PastedMasks.scores).
 ORACLE_BOX_SCORE = 'mean mask probability'
 
-__all__ = ['ORACLE_BOX_SCORE', 'CocoAccumulator']
+__all__ = ['ORACLE_BOX_SCORE', 'SIZES', 'CocoAccumulator']
+
+SIZES = ('small', 'medium', 'large')     # COCO's area ranges: < 32^2, < 96^2, larger
 
 
 class CocoAccumulator:
@@ -47,7 +49,8 @@ class CocoAccumulator:
                                     'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(score)})
 
     def evaluate(self) -> dict[str, float]:
-        """AP, AP50, AP75 for ``bbox`` and ``segm`` (0 where nothing was detected)."""
+        """AP, AP50, AP75 for ``bbox`` and ``segm`` (0 where nothing was detected), and AP by object size
+        (``_small`` / ``_medium`` / ``_large``: NaN where the ground truth has no object of that size)."""
         metrics = {}
         with contextlib.redirect_stdout(io.StringIO()):
             gt = COCO()
@@ -55,12 +58,14 @@ class CocoAccumulator:
                           'categories': [{'id': 1, 'name': 'person'}]}
             gt.createIndex()
             for iou_type in ('bbox', 'segm'):
-                stats = [0.0, 0.0, 0.0]
+                stats, sizes = [0.0, 0.0, 0.0], [float('nan')] * 3
                 if self.detections:
                     evaluator = COCOeval(gt, gt.loadRes(self.detections), iou_type)
                     evaluator.evaluate()
                     evaluator.accumulate()
                     evaluator.summarize()
                     stats = [max(float(v), 0.0) for v in evaluator.stats[:3]]
+                    sizes = [float(v) if v >= 0 else float('nan') for v in evaluator.stats[3:6]]
                 metrics.update({f'{iou_type}_AP': stats[0], f'{iou_type}_AP50': stats[1], f'{iou_type}_AP75': stats[2]})
+                metrics.update({f'{iou_type}_AP_{size}': value for size, value in zip(SIZES, sizes)})
         return metrics

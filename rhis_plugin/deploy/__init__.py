@@ -7,6 +7,7 @@ missing.
 from .detectors import (Detections, JsonDetections, MMDetDetector, OnnxDetrDetector,
                         UltralyticsDetector, load_detector)
 from .end_to_end import EndToEndResult, OnnxEndToEnd, export_end_to_end
+from .evaluate import evaluate_rhis, format_evaluation, write_evaluation
 from .export import ExportWrapper, export_onnx
 from .export_refiner import FixedGuidedFilter, export_refiner_onnx
 from .onnx_session import default_providers, onnx_session
@@ -14,7 +15,8 @@ from .pipeline import RHISBackend, draw_overlay, iter_frames, run_predict
 from .runtime import OnnxRHIS
 
 __all__ = ['Detections', 'JsonDetections', 'MMDetDetector', 'OnnxDetrDetector',
-           'UltralyticsDetector', 'load_detector', 'EndToEndResult', 'OnnxEndToEnd', 'export_end_to_end', 'ExportWrapper',
+           'UltralyticsDetector', 'load_detector', 'EndToEndResult', 'OnnxEndToEnd', 'export_end_to_end', 'evaluate_rhis',
+           'format_evaluation', 'write_evaluation', 'ExportWrapper',
            'export_onnx', 'FixedGuidedFilter',
            'export_refiner_onnx', 'default_providers', 'onnx_session', 'RHISBackend', 'draw_overlay', 'iter_frames',
            'run_predict', 'OnnxRHIS']

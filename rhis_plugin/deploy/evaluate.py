@@ -1,0 +1,150 @@
+"""``rhis eval``: how good a trained RHIS (PyTorch or ONNX) is on a COCO person folder, with GT boxes or a detector's.
+
+The command a user runs on their own data, and the one protocol the Results tables use for pycocotools figures:
+COCO mask AP / AP50 / AP75 / AP by size at each image's original size (crowd regions are COCO's ignore regions),
+AP on the occluded subset (persons whose box holds >= 10 % of another person's pixels), the reference's target IoU
+on GT boxes (ROI space, against "box filled"), the people-seg UNet's binary IoU (crowd pixels left out) and counts.
+
+Boxes: GT boxes (the oracle-box protocol of :mod:`rhis_plugin.training.mask_ap`: all of equal score, masks ranked by
+their mean probability) or any detector ``rhis predict`` takes, ranked by its scores. With a detector, the occluded
+subset is scored with the other persons as ignore regions, so a detection of a visible person is not counted against
+it. Ultralytics' own mask metrics (``rhis-yolo val``) are measured in its letterboxed frame: another number.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..data.coco_eval import CocoAccumulator
+from ..data.occlusion import others_in_box
+from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
+from ..postprocess import PostprocessConfig
+from ..training.mask_ap import OCCLUDED
+from ..training.roi_targets import build_roi_targets
+from .detectors import Detections
+
+__all__ = ['evaluate_rhis', 'format_evaluation', 'write_evaluation']
+
+
+def _uint8_rgb(image: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray((image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+
+
+def _target_ious(roi_masks: Any, gt: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> tuple[list, list]:
+    """Per GT box: IoU of the predicted target (probability > 0.5) with the ROI target, and of "box filled"."""
+    rois = rois_to_pixels(clip_rois(boxes_to_rois([torch.as_tensor(boxes).float()], *size)), *size)
+    targets = build_roi_targets([torch.from_numpy(gt)], rois, torch.arange(len(gt)), tuple(roi_masks.probs.shape[-2:]))
+    target = targets == 1
+    predicted = roi_masks.probs.float().cpu() > 0.5
+    inter = (predicted & target).flatten(1).sum(1).float()
+    union = (predicted | target).flatten(1).sum(1).float()
+    ious = torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+    return ious.tolist(), target.flatten(1).float().mean(1).tolist()
+
+
+def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray], Detections] | None = None,
+                  postprocess: PostprocessConfig = PostprocessConfig(), unet_threshold: float = 0.5,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Mask quality of ``backend`` on ``dataset``.
+
+    Args:
+        backend: a :class:`~rhis_plugin.deploy.RHISBackend` (PyTorch or ONNX), or anything with its ``roi_masks``
+            and ``person_mask``.
+        dataset: original-size samples (``CocoPersonDataset`` / ``coco_person_dataset`` without ``image_size``).
+        detector: a detector adapter (``load_detector``) whose boxes get masks; ``None``: GT boxes.
+        postprocess: threshold, dilation, smoothing of the pasted masks.
+        unet_threshold: person-probability threshold of the UNet's binary IoU.
+        progress: called with (done, total) after every image.
+
+    Returns:
+        ``segm_AP``, ``segm_AP50``, ``segm_AP75``, ``segm_AP_small`` / ``_medium`` / ``_large`` (NaN without persons
+        of that size), ``segm_AP_occluded`` (NaN without occluded persons), ``bbox_AP`` (with a detector),
+        ``target_iou`` and ``box_filled_iou`` (GT boxes, ROI space), ``unet_iou``, and the counts ``images``,
+        ``instances``, ``occluded_instances``, ``detections``; ``boxes`` says which.
+
+    Example:
+        >>> from rhis_plugin.data import coco_person_dataset
+        >>> from rhis_plugin.deploy import RHISBackend
+        >>> metrics = evaluate_rhis(RHISBackend('starter'), coco_person_dataset('people/val'))  # doctest: +SKIP
+        >>> metrics['segm_AP']  # doctest: +SKIP
+    """
+    everyone, occluded = CocoAccumulator(), CocoAccumulator()
+    counts = {'images': 0, 'instances': 0, 'occluded_instances': 0, 'detections': 0}
+    ious, filled, unet = [], [], np.zeros(2)
+    for index in range(len(dataset)):
+        sample = dataset[index]
+        image = _uint8_rgb(sample['image'])
+        size = image.shape[:2]
+        gt = sample['masks'].numpy().astype(bool)
+        crowd = sample['crowd'].numpy().astype(bool) if 'crowd' in sample else np.zeros(size, bool)
+        hidden = others_in_box(list(gt)) >= OCCLUDED if len(gt) else np.zeros(0, bool)
+        counts['images'] += 1
+        counts['instances'] += len(gt)
+        counts['occluded_instances'] += int(hidden.sum())
+        person = backend.person_mask(image, unet_threshold)
+        union = gt.any(axis=0) if len(gt) else np.zeros(size, bool)
+        unet += [(person & union & ~crowd).sum(), ((person | union) & ~crowd).sum()]
+        guide = sample['image'] if postprocess.smoothing == 'guided' else None
+        gt_boxes = sample['boxes'].numpy()
+        if len(gt):
+            gt_rois = backend.roi_masks(image, gt_boxes, None)
+            image_ious, image_filled = _target_ious(gt_rois, gt, gt_boxes, size)
+            ious += image_ious
+            filled += image_filled
+        all_id = everyone.add_image(*size, gt, crowd)
+        if detector is None:
+            occ_id = occluded.add_image(*size, gt[hidden], crowd)
+            if not len(gt):
+                continue
+            pasted = gt_rois.paste(postprocess, guide)
+            scores, masks = pasted.scores.cpu().numpy(), pasted.masks.cpu().numpy()
+            everyone.add_detections(all_id, gt_boxes, scores, masks)
+            occluded.add_detections(occ_id, gt_boxes[hidden], scores[hidden], masks[hidden])
+        else:
+            visible = gt[~hidden].any(axis=0) if (~hidden).any() else np.zeros(size, bool)
+            occ_id = occluded.add_image(*size, gt[hidden], crowd | visible)
+            dets = detector(image)
+            counts['detections'] += len(dets.scores)
+            if not len(dets.scores):
+                continue
+            pasted = backend.roi_masks(image, dets.boxes, dets.scores).paste(postprocess, guide)
+            masks = pasted.masks.cpu().numpy()
+            for accumulator, image_id in ((everyone, all_id), (occluded, occ_id)):
+                accumulator.add_detections(image_id, dets.boxes, dets.scores, masks)
+        if progress is not None:
+            progress(index + 1, len(dataset))
+    if not counts['instances']:
+        raise ValueError('the dataset has no person instances to evaluate')
+    coco = everyone.evaluate()
+    result: dict[str, Any] = {'boxes': 'gt' if detector is None else 'detector'}
+    result.update({k: v for k, v in coco.items() if k.startswith('segm') or (detector is not None and k == 'bbox_AP')})
+    result['segm_AP_occluded'] = occluded.evaluate()['segm_AP'] if counts['occluded_instances'] else float('nan')
+    result.update(target_iou=float(np.mean(ious)), box_filled_iou=float(np.mean(filled)),
+                  unet_iou=float(unet[0] / unet[1]) if unet[1] else float('nan'), **counts)
+    return result
+
+
+def format_evaluation(metrics: dict[str, Any]) -> str:
+    """A few lines for the terminal: AP in percent, IoUs as fractions, counts."""
+    ap = '  '.join(f"{key.removeprefix('segm_')} {100 * metrics[key]:.1f}" for key in
+                   ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_small', 'segm_AP_medium', 'segm_AP_large',
+                    'segm_AP_occluded'))
+    return (f"mask ({metrics['boxes']} boxes, pycocotools at original size): {ap}\n"
+            f"target IoU {metrics['target_iou']:.3f} (box filled {metrics['box_filled_iou']:.3f})  "
+            f"UNet IoU {metrics['unet_iou']:.3f}\n"
+            f"{metrics['images']} images, {metrics['instances']} persons ({metrics['occluded_instances']} occluded), "
+            f"{metrics['detections']} detections")
+
+
+def write_evaluation(metrics: dict[str, Any], path: str | Path) -> Path:
+    """The metrics as JSON (NaN as null)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in metrics.items()}
+    path.write_text(json.dumps(clean, indent=2) + '\n')
+    return path

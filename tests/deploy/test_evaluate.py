@@ -1,0 +1,119 @@
+"""`rhis eval` / evaluate_rhis on generated scenes with oracle models: perfect masks score 100, box-filled masks the
+lower figure "box filled" stands for; GT boxes or a detector's; the command line writes its JSON."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rhis_plugin.data.coco_dataset import CocoPersonDataset
+from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
+from rhis_plugin.deploy import evaluate_rhis
+from rhis_plugin.deploy.detectors import Detections
+from rhis_plugin.models import build_rhis, save_rhis
+from rhis_plugin.postprocess import PastedMasks
+from rhis_plugin.training.roi_targets import build_roi_targets
+from rhis_plugin.models.rois import boxes_to_rois, clip_rois, rois_to_pixels
+
+RHIS = Path(sys.executable).with_name('rhis')
+
+
+@pytest.fixture(scope='module')
+def scenes(tmp_path_factory):
+    root = tmp_path_factory.mktemp('eval')
+    generate_dataset(root / 'val', 6, seed=3, cfg=SceneConfig(height=96, width=128, min_persons=2, max_persons=4))
+    return root / 'val'
+
+
+class OracleRoIMasks:
+    def __init__(self, probs, masks):
+        self.probs, self.masks = probs, masks
+
+    def paste(self, cfg, image=None):
+        return PastedMasks(masks=self.masks, scores=torch.ones(len(self.masks)))
+
+
+class OracleBackend:
+    """Knows each image's GT: ``perfect`` gives the GT mask of the box's person, ``box`` fills the box."""
+
+    def __init__(self, dataset, mode, mask_size=(64, 48)):
+        self.gt = {(dataset[i]['image'] * 255).round().byte().permute(1, 2, 0).numpy().tobytes(): dataset[i]
+                   for i in range(len(dataset))}
+        self.mode, self.mask_size = mode, mask_size
+
+    def roi_masks(self, image, boxes, scores):
+        sample = self.gt[image.tobytes()]
+        size = image.shape[:2]
+        boxes = torch.as_tensor(np.asarray(boxes)).float()
+        own = torch.tensor([int(np.argmin(np.abs(sample['boxes'].numpy() - b.numpy()).sum(1))) for b in boxes])
+        rois = rois_to_pixels(clip_rois(boxes_to_rois([boxes], *size)), *size)
+        targets = build_roi_targets([sample['masks']], rois, own, self.mask_size) == 1
+        if self.mode == 'perfect':
+            return OracleRoIMasks(targets.float(), sample['masks'][own])
+        ones = torch.ones(size, dtype=torch.bool)
+        filled = torch.stack([box_filled_mask(ones, b) for b in boxes])
+        return OracleRoIMasks(torch.ones_like(targets, dtype=torch.float), filled)
+
+    def person_mask(self, image, threshold):
+        return self.gt[image.tobytes()]['masks'].any(0).numpy()
+
+
+def box_filled_mask(mask: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+    height, width = mask.shape
+    ys, xs = torch.meshgrid(torch.arange(height) + 0.5, torch.arange(width) + 0.5, indexing='ij')
+    return (xs >= box[0]) & (xs <= box[2]) & (ys >= box[1]) & (ys <= box[3])
+
+
+def box_filled_iou(mask: torch.Tensor, box: torch.Tensor) -> float:
+    filled = box_filled_mask(mask, box)
+    return float((filled & mask).sum() / (filled | mask).sum())
+
+
+def test_perfect_masks_score_100_and_box_filled_masks_the_box_filled_figure(scenes):
+    dataset = CocoPersonDataset(scenes)
+    perfect = evaluate_rhis(OracleBackend(dataset, 'perfect'), dataset)
+    assert perfect['segm_AP'] == pytest.approx(1.0) and perfect['segm_AP75'] == pytest.approx(1.0)
+    assert perfect['occluded_instances'] > 0 and perfect['segm_AP_occluded'] == pytest.approx(1.0)
+    assert perfect['target_iou'] == pytest.approx(1.0) and perfect['unet_iou'] == pytest.approx(1.0)
+    assert perfect['instances'] == sum(len(dataset[i]['masks']) for i in range(len(dataset)))
+    boxes = evaluate_rhis(OracleBackend(dataset, 'box'), dataset)
+    assert boxes['target_iou'] == pytest.approx(boxes['box_filled_iou'])      # what "box filled" means
+    # The known figure: each filled box overlaps its (thin-limbed) person with IoU < 0.5 here, so no mask counts.
+    ious = [box_filled_iou(mask, box) for i in range(len(dataset))
+            for mask, box in zip(dataset[i]['masks'], dataset[i]['boxes'])]
+    assert max(ious) < 0.5 and boxes['segm_AP50'] == 0.0 and boxes['segm_AP'] == 0.0
+
+
+def test_detector_boxes_and_the_occluded_subset(scenes):
+    """A detector that finds every person (and one false box): perfect masks lose only to the false box; the
+    visible persons' detections do not count against the occluded subset."""
+    dataset = CocoPersonDataset(scenes)
+    by_image = {(dataset[i]['image'] * 255).round().byte().permute(1, 2, 0).numpy().tobytes(): dataset[i]
+                for i in range(len(dataset))}
+
+    def detector(image):
+        boxes = by_image[image.tobytes()]['boxes'].numpy()
+        return Detections(boxes.astype(np.float32), np.linspace(0.9, 0.5, len(boxes)).astype(np.float32),
+                          np.zeros(len(boxes), np.int64))
+
+    metrics = evaluate_rhis(OracleBackend(dataset, 'perfect'), dataset, detector)
+    assert metrics['boxes'] == 'detector' and metrics['detections'] == metrics['instances']
+    assert metrics['segm_AP'] == pytest.approx(1.0) and metrics['segm_AP_occluded'] == pytest.approx(1.0)
+    assert metrics['bbox_AP'] == pytest.approx(1.0)
+
+
+def test_the_command_writes_its_metrics(scenes, tmp_path):
+    weights = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis.pth')
+    result = subprocess.run([str(RHIS), 'eval', '--data', str(scenes), '--rhis', str(weights), '--allow-random',
+                             '--out', str(tmp_path / 'eval.json')], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / 'eval.json').read_text())
+    assert {'segm_AP', 'segm_AP_small', 'segm_AP_occluded', 'target_iou', 'box_filled_iou', 'unet_iou',
+            'instances'} <= set(metrics)
+    assert 'mask (gt boxes, pycocotools at original size)' in result.stdout
+    refused = subprocess.run([str(RHIS), 'eval', '--data', str(scenes), '--rhis', str(weights)], capture_output=True,
+                             text=True, timeout=600)
+    assert refused.returncode == 2 and '--allow-random' in refused.stderr
