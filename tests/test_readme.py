@@ -44,8 +44,9 @@ TINY_TOOLS = {
     'bench_pretrained.py': ['--peopleseg-iters', '1', '--iters', '1', '--seeds', '0', '1', '--image-size', '64',
                             '--working-size', '64'],
     'kd_ablation.py': ['--teacher-iters', '1', '--student-iters', '1', '--image-size', '64', '64', '--batch-size', '2'],
-    'bench_quality.py': ['--iters', '1', '--peopleseg-iters', '1', '--image-size', '64', '--batch-size', '1',
-                         '--max-rois', '1', '--latency-size', '64', '64'],
+    'bench_quality.py': ['--iters', '1', '--seeds', '0', '1', '--image-size', '64', '--batch-size', '1',
+                         '--max-rois', '1', '--latency-size', '64', '64', '--contenders', 'rhis_lite0_64x48',
+                         'fcn_lite0_14x14_dice_boundary', 'box_filled'],
     'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
     'bench_speed.py': ['--presets', 'rhis_b0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
                        '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0'],
@@ -232,19 +233,19 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                 assert row['params'] > 0 and row['gmacs'] > 0 and row['latency_ms'] > 0
             assert 'IoU+GF' in printed
         else:
-            columns = {'iters', 'train_seconds', 'segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded',
-                       'target_iou', 'latency_ms_10_rois', 'occluded_instances'}
-            args = shlex.split(command)
-            chosen = {'rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0',
-                      'box_filled'}
-            if '--contenders' in args:
-                following = args[args.index('--contenders') + 1:]
-                chosen = set(following[:next((i for i, a in enumerate(following) if a.startswith('--')),
-                                             len(following))])
+            args = tiny_tool_args(command, data_root)
+            last = len(args) - 1 - args[::-1].index('--contenders')       # argparse keeps the last occurrence
+            following = args[last + 1:]
+            chosen = set(following[:next((i for i, a in enumerate(following) if a.startswith('--')), len(following))])
             assert set(results['contenders']) == chosen
             for name, row in results['contenders'].items():
-                assert columns <= set(row), name
-                assert row['iters'] == (0 if name in ('unet_in_box_b0', 'box_filled') else 1)
-            assert 'AP occl.' in printed
+                assert row['seeds'] == [0, 1], name
+                untrained = name in ('unet_in_box_lite0', 'box_filled', 'unet_in_box_b0')
+                assert set(row['curve']) == ({'0'} if untrained else {'1'}), name
+                for cells in row['curve'].values():
+                    assert len(cells) == len(results['val'])
+                    for c in cells.values():
+                        assert {'segm_AP', 'segm_AP_sd', 'segm_AP_occluded', 'target_iou', 'unet_iou'} <= set(c)
+            assert '| contender | iterations | seeds | mask AP |' in printed
     plots = ['docs/results/latency_vs_persons.png', 'docs/results/ap_vs_latency.png']
     assert all((tmp_path / p).stat().st_size > 1000 for p in plots)

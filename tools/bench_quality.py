@@ -1,24 +1,34 @@
 #!/usr/bin/env python
-"""Mask quality of RHIS against the reference architecture and standard heads, trained and scored side by side.
+"""Mask heads on GT boxes, like for like: RHIS against the reference architecture and FCN heads, several seeds, a
+learning curve, every row mean +- sd.
 
-    python tools/bench_quality.py --train ../shared/data/pennfudan/train --val ../shared/data/pennfudan/val \
-        --iters 400 --out quality.json --plot ap_vs_latency.png
+    python tools/bench_quality.py --train ../shared/data/pennfudan/train ../shared/data/coco_person_train:train \
+        --val ../shared/data/pennfudan/val ../shared/data/coco_person_train:val \
+        --iters 250 500 1000 --seeds 0 1 2 --out-dir docs/results/quality
 
-1. People-seg UNets (one per UNet encoder the contenders use) are trained on the train set, or loaded with
-   ``--peopleseg-checkpoint ENCODER=PATH``; every contender uses the same frozen UNet.
-2. Each trainable contender trains with the same budget (``--iters`` or ``--minutes``), data, box jitter and seed.
-3. On the val set with GT boxes: COCO mask AP / AP50 / AP75 (pycocotools, original image size, after
-   paste-back), AP on the occluded subset (persons whose box holds >= 10 % of another person's pixels), the
-   reference's target IoU (ROI space), and PyTorch latency for 10 ROIs on a 480x640 image (on ``--device``:
-   the GPU when there is one).
+What is the same for every contender: the frozen people-seg UNet (``--peopleseg``: the starter's, a checkpoint, or
+one trained here at the working size, the geometry it then runs at; its IoU on each val set is reported), the data
+(train letterboxed to ``--image-size``), box jitter, batch, ROIs per image, the data order and jitter of each seed,
+and the schedule (AdamW, warm-up + cosine over the largest ``--iters``; the smaller ones are points of that run's
+learning curve). Each contender's initial weights come from its own seed (name + seed), so they do not depend on
+the order of the runs. ROI encoders start from ImageNet (``--no-imagenet``: from scratch).
 
-Contenders: rhis_b0_64x48, rhis_b1_80x60 (ours), upstream_b0_64x48 (reference architecture), fcn_b0_14x14
-(Mask R-CNN FCN mask head on the same ROI inputs), unet_in_box_b0 and box_filled (no head training).
-``--pretrained NAME=PATH`` loads local ImageNet weights for ROI encoders (e.g. efficientnet_b0=b0.pth).
+Contenders are presets, trained with their family's loss: ``rhis_*`` and ``upstream_*`` with RHISLoss, ``fcn_*``
+with Mask R-CNN's BCE; ``fcn_*_dice_boundary`` is the FCN head with the terms of RHIS's loss that apply to a
+single-class head (BCE + Dice + boundary band, RHIS's weights), so that against RHIS only the architecture differs.
+The FCN heads have no ROI encoder (four convolutions on RGB + person map + UNet features at 14x14, from scratch): that
+difference is the design. ``unet_in_box_*`` and ``box_filled`` are not trained.
+
+Scoring: ``rhis eval``'s protocol on every val folder (:func:`rhis_plugin.deploy.evaluate_rhis`, GT boxes): COCO mask
+AP / AP50 / AP75 at original size, the occluded subset, target IoU, UNet IoU. Each (contender, seed) run writes
+``<out-dir>/runs/<contender>_seed<k>.json`` as its curve grows; a finished run is not repeated, an interrupted one is
+run again. ``<out-dir>/summary.json`` holds mean +- sd over seeds.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import shlex
 import sys
 import time
@@ -26,60 +36,87 @@ from pathlib import Path
 
 import torch
 
-from rhis_plugin.data.coco_dataset import CocoPersonDataset
+from rhis_plugin.data.coco_dataset import coco_person_dataset
+from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
-from rhis_plugin.models import PeopleSegUNet, build_rhis, load_peopleseg_weights, load_roi_encoder_weights
+from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_peopleseg_weights
 from rhis_plugin.models.rhis import RHIS
-from rhis_plugin.training import (OCCLUDED, TrainConfig, evaluate_peopleseg, evaluate_target_iou, mask_ap_on_gt_boxes,
-                                  train_peopleseg, train_rhis)
-from rhis_plugin.utils.benchmark import median_latency, write_json
+from rhis_plugin.training import OCCLUDED, TrainConfig, train_peopleseg, train_rhis
+from rhis_plugin.utils.benchmark import mean_sd, median_latency, write_json
 
-CONTENDERS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0', 'box_filled']
-UNTRAINED = {'unet_in_box', 'box_filled'}
+DEFAULT_CONTENDERS = ['rhis_lite0_64x48', 'upstream_lite0_64x48', 'fcn_lite0_14x14', 'fcn_lite0_14x14_dice_boundary',
+                      'unet_in_box_lite0', 'box_filled']
+DICE_BOUNDARY = '_dice_boundary'
+UNTRAINED = ('unet_in_box', 'box_filled')
+METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded', 'target_iou')
+
+
+def contender_names() -> list[str]:
+    presets = list_presets()
+    return presets + [f'{p}{DICE_BOUNDARY}' for p in presets if p.startswith('fcn_')]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--train', required=True, help='COCO-format folder (annotations.json + images/)')
-    parser.add_argument('--val', required=True)
-    budget = parser.add_mutually_exclusive_group()
-    budget.add_argument('--iters', type=int, default=300, help='training iterations per contender')
-    budget.add_argument('--minutes', type=float, help='training time per contender instead of iterations')
-    parser.add_argument('--peopleseg-iters', type=int, default=300, help='iterations for each people-seg UNet')
-    parser.add_argument('--peopleseg-checkpoint', nargs='*', default=[], metavar='ENCODER=PATH',
-                        help='trained people-seg UNets (PeopleSegmentor checkpoints or smp state dicts), e.g. '
-                             'timm-efficientnet-b0=work_dirs/unet_b0/epoch_50.pth')
-    parser.add_argument('--pretrained', nargs='*', default=[], metavar='NAME=PATH',
-                        help='local ImageNet weights for ROI encoders, e.g. efficientnet_b0=b0.pth')
-    parser.add_argument('--contenders', nargs='+', default=CONTENDERS, choices=CONTENDERS)
-    parser.add_argument('--image-size', type=int, default=384, help='training letterbox size (square)')
-    parser.add_argument('--working-size', type=int,
-                        help="every contender's people-seg working size (default: each preset's); the UNets then "
-                             'train on the train set letterboxed to it, the geometry they run at')
+    parser.add_argument('--train', nargs='+', required=True, help='COCO person folders, each PATH or PATH:train|val')
+    parser.add_argument('--val', nargs='+', required=True,
+                        help='val folders, scored one by one; PATH[:split][#SOURCE] keeps the images whose source '
+                             'starts with SOURCE')
+    parser.add_argument('--sources', nargs='+', default=None, help='training images whose source starts so')
+    parser.add_argument('--contenders', nargs='+', default=DEFAULT_CONTENDERS, choices=contender_names(),
+                        metavar='CONTENDER')
+    parser.add_argument('--iters', type=int, nargs='+', default=[250, 500, 1000],
+                        help='points of the learning curve; the run trains to the largest')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--peopleseg', default='starter',
+                        help="the frozen UNet: 'starter', a checkpoint, or 'train' (stage 1 here, --peopleseg-iters)")
+    parser.add_argument('--peopleseg-iters', type=int, default=500)
+    parser.add_argument('--imagenet', action=argparse.BooleanOptionalAction, default=True,
+                        help='ROI encoders start from the offline ImageNet weights')
+    parser.add_argument('--image-size', type=int, default=320, help='training letterbox size (square)')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
-    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--threads', type=int, default=2, help='CPU threads (training and latency)')
     parser.add_argument('--latency-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'),
                         help='image size of the latency measurement (10 ROIs)')
-    parser.add_argument('--work-dir', default='work_dirs/bench_quality', help='trained UNets are saved here')
-    parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument('--out-dir', default='docs/results/quality')
     parser.add_argument('--plot', help='write a mask-AP-vs-latency plot (PNG) here')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.iters = sorted(set(args.iters))
+    return args
 
 
-def pairs(entries: list[str], what: str) -> dict[str, str]:
-    out = {}
-    for entry in entries:
-        if '=' not in entry:
-            raise SystemExit(f'{what} entries look like NAME=PATH, got {entry!r}')
-        name, path = entry.split('=', 1)
-        if not Path(path).is_file():
-            raise SystemExit(f'{what}: no file at {path}')
-        out[name] = path
-    return out
+def preset_of(contender: str) -> str:
+    return contender.removesuffix(DICE_BOUNDARY)
+
+
+def loss_of(contender: str) -> torch.nn.Module | None:
+    family = build_family(contender)
+    if family in UNTRAINED:
+        return None
+    if family == 'fcn':
+        return TargetMaskLoss(dice=1.0, boundary=0.1) if contender.endswith(DICE_BOUNDARY) else TargetMaskLoss()
+    return RHISLoss()
+
+
+def build_family(contender: str) -> str:
+    preset = preset_of(contender)
+    return next(f for f in ('unet_in_box', 'box_filled', 'upstream', 'rhis', 'fcn') if preset.startswith(f))
+
+
+def init_seed(contender: str, seed: int) -> int:
+    """A seed for the contender's initial weights that depends on its name and the run's seed only."""
+    return int(hashlib.sha256(f'{contender}:{seed}'.encode()).hexdigest()[:8], 16)
+
+
+def val_sets(specs: list[str]) -> dict[str, object]:
+    sets = {}
+    for spec in specs:
+        folder, _, source = spec.partition('#')
+        sets[spec] = coco_person_dataset(folder, sources=[source] if source else None)
+    return sets
 
 
 def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: int = 10) -> float:
@@ -92,119 +129,151 @@ def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: in
         return 1000 * median_latency(lambda: model(images, boxes.to(device)), warmup=1, repeats=5, sync=sync)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    unet_checkpoints = pairs(args.peopleseg_checkpoint, '--peopleseg-checkpoint')
-    pretrained = pairs(args.pretrained, '--pretrained')
-    work_dir = Path(args.work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    size = (args.image_size, args.image_size)
-    train_set = CocoPersonDataset(args.train, image_size=size)
-    options = {} if args.working_size is None else {'working_size': args.working_size}
-    unet_size = build_rhis(args.contenders[0], **options).cfg.working_size
-    unet_train_set = (CocoPersonDataset(args.train, image_size=(unet_size, unet_size)) if unet_size else train_set)
-    val_set = CocoPersonDataset(args.val)                      # original sizes: AP in image space
-    val_letterboxed = CocoPersonDataset(args.val, image_size=size)
-    budget = (TrainConfig(iters=10 ** 9, max_seconds=args.minutes * 60) if args.minutes
-              else TrainConfig(iters=args.iters))
-    common = dict(batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois, seed=args.seed,
-                  log_every=50)
-    results: dict = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None
-                                                                              else sys.argv[1:]),
-                     'train': args.train, 'val': args.val, 'budget': f'{args.minutes} min' if args.minutes
-                     else f'{args.iters} iters', 'image_size': args.image_size, 'working_size': unet_size,
-                     'threads': args.threads, 'device': args.device,
-                     'latency_size': list(args.latency_size), 'peopleseg': {}, 'contenders': {}}
-
-    # 1. One trained people-seg UNet per encoder, shared by every contender that uses it.
-    unets: dict[str, dict] = {}
-    for name in args.contenders:
-        encoder = build_rhis(name, **options).cfg.unet_encoder
-        if encoder in unets:
-            continue
-        unet = PeopleSegUNet(encoder, frozen=False)
-        start = time.perf_counter()
-        if encoder in unet_checkpoints:
-            load_peopleseg_weights(unet, unet_checkpoints[encoder])
-        else:
-            print(f'== people-seg UNet {encoder}: {args.peopleseg_iters} iterations')
-            train_peopleseg(unet, unet_train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
-                                                         seed=args.seed, log_every=50), device=args.device)
-            torch.save(unet.state_dict(), work_dir / f'peopleseg_{encoder}.pth')
-        metrics = evaluate_peopleseg(unet, val_set, device=args.device)
-        results['peopleseg'][encoder] = {'seconds': round(time.perf_counter() - start, 1),
-                                         **{k: metrics[k] for k in ('iou', 'dice', 'precision', 'recall')}}
-        unets[encoder] = {k: v.cpu() for k, v in unet.state_dict().items()}
-
-    # 2-3. Train and score every contender.
-    for name in args.contenders:
-        print(f'== {name}')
-        model = build_rhis(name, **options)
-        model.peopleseg.load_state_dict(unets[model.cfg.unet_encoder])
-        if hasattr(model, 'roi_encoder') and model.cfg.roi_encoder in pretrained:
-            load_roi_encoder_weights(model.roi_encoder, pretrained[model.cfg.roi_encoder])
-        row: dict = {'iters': 0, 'train_seconds': 0.0}
-        if model.cfg.architecture not in UNTRAINED:
-            loss = TargetMaskLoss() if model.cfg.architecture == 'fcn' else RHISLoss()
-            start = time.perf_counter()
-            history = train_rhis(model, train_set, TrainConfig(**{**budget.__dict__, **common}), loss_fn=loss,
-                                 device=args.device)
-            row.update(iters=history[-1]['iter'] if history else 0,
-                       train_seconds=round(time.perf_counter() - start, 1))
-        model.to(args.device)
-        row.update(mask_ap_on_gt_boxes(model, val_set, args.device))
-        row['target_iou'] = evaluate_target_iou(model, val_letterboxed, device=args.device)['target_iou']
-        row['latency_ms_10_rois'] = latency_ms(model, tuple(args.latency_size), args.device)
-        results['contenders'][name] = row
-        print({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
-
-    print_table(results)
-    if args.out:
-        write_json(args.out, results)
-    if args.plot:
-        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        plot(results, args.plot)
-    return results
+def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: Path) -> str:
+    """The UNet every contender gets: the starter's, a checkpoint, or one trained here (saved in ``out_dir``)."""
+    encoders = {build_rhis(preset_of(c)).cfg.unet_encoder for c in contenders}
+    if len(encoders) != 1:
+        raise SystemExit(f'the contenders use different UNet encoders ({", ".join(sorted(encoders))}): one frozen '
+                         'UNet for all of them is the point; bench them in separate runs')
+    if args.peopleseg != 'train':
+        return args.peopleseg
+    path = out_dir / 'peopleseg.pth'
+    if not path.is_file():
+        working = build_rhis(preset_of(contenders[0])).cfg.working_size
+        unet = PeopleSegUNet(encoders.pop(), frozen=False)
+        train_set = coco_person_dataset(args.train, (working, working), args.sources)
+        train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
+                                                     log_every=50), device=args.device)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(unet.state_dict(), path)
+    return str(path)
 
 
-def print_table(results: dict) -> None:
-    print(f'\nGT-box mask quality on {results["val"]}; budget {results["budget"]} per contender, '
-          f'train letterbox {results["image_size"]}, {results["threads"]} CPU threads')
-    for encoder, m in results['peopleseg'].items():
-        print(f'people-seg UNet {encoder}: IoU {m["iou"]:.3f}, Dice {m["dice"]:.3f}')
-    header = (f'{"contender":<18} {"iters":>6} {"train s":>8} {"mask AP":>8} {"AP50":>6} {"AP75":>6} '
-              f'{"AP occl.":>8} {"target IoU":>10} {"ms@10 ROIs":>10}')
-    print(f'(latency: PyTorch on {results["device"]}, whole model, 10 ROIs on a {results["latency_size"][0]}x{results["latency_size"][1]} '
-          'image; tools/bench_speed.py measures speed properly)')
-    print(header)
-    print('-' * len(header))
-    for name, r in results['contenders'].items():
-        print(f'{name:<18} {r["iters"]:>6} {r["train_seconds"]:>8.0f} {100 * r["segm_AP"]:>8.1f} '
-              f'{100 * r["segm_AP50"]:>6.1f} {100 * r["segm_AP75"]:>6.1f} {100 * r["segm_AP_occluded"]:>8.1f} '
-              f'{r["target_iou"]:>10.3f} {r["latency_ms_10_rois"]:>10.0f}')
-    occluded = next(iter(results['contenders'].values()))['occluded_instances']
-    print(f'(occluded subset: {occluded} persons with >= {OCCLUDED:.0%} of another person inside their box)')
+def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, train_set, vals: dict,
+            path: Path) -> dict:
+    """Trains one contender with one seed, scoring it at every curve point; writes ``path`` as it goes."""
+    torch.manual_seed(init_seed(contender, seed))
+    preset = preset_of(contender)
+    model = build_rhis(preset, pretrained=args.imagenet and preset.split('_')[1].startswith('lite'),
+                       peopleseg_weights=unet)
+    record = {'contender': contender, 'seed': seed, 'preset': preset, 'imagenet': args.imagenet,
+              'loss': type(loss_of(contender)).__name__ if loss_of(contender) else None, 'curve': {},
+              'train_seconds': {}, 'complete': False}
+    start = time.perf_counter()
+
+    def score(iterations: int) -> None:
+        if iterations not in args.iters and loss_of(contender) is not None:
+            return
+        record['train_seconds'][str(iterations)] = round(time.perf_counter() - start, 1)
+        backend = RHISBackend.from_model(model, args.device)
+        record['curve'][str(iterations)] = {name: evaluate_rhis(backend, dataset) for name, dataset in vals.items()}
+        model.train()
+        write_json(path, record)
+        ap = ', '.join(f"{100 * m['segm_AP']:.1f}" for m in record['curve'][str(iterations)].values())
+        print(f'{contender} seed {seed} @ {iterations}: mask AP {ap}', flush=True)
+
+    loss = loss_of(contender)
+    if loss is None:
+        score(0)
+    else:
+        cfg = TrainConfig(iters=args.iters[-1], batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois,
+                          seed=seed, log_every=50)
+        train_rhis(model, train_set, cfg, loss_fn=loss, device=args.device, on_step=score)
+    record['latency_ms_10_rois'] = latency_ms(model, tuple(args.latency_size), args.device)
+    record['complete'] = True
+    write_json(path, record)
+    return record
 
 
-def plot(results: dict, path: str) -> None:
+def summarise(records: dict[str, list[dict]]) -> dict:
+    """Mean +- sd over seeds, per contender, curve point and val set."""
+    summary = {}
+    for contender, runs in records.items():
+        row = {'seeds': [r['seed'] for r in runs], 'latency_ms_10_rois': mean_sd(
+            'latency_ms_10_rois', [r['latency_ms_10_rois'] for r in runs]), 'curve': {}}
+        for point in runs[0]['curve']:
+            row['curve'][point] = {}
+            for val in runs[0]['curve'][point]:
+                metrics = [r['curve'][point][val] for r in runs]
+                cell = {}
+                for key in (*METRICS, 'unet_iou'):
+                    cell.update(mean_sd(key, [m[key] for m in metrics]))
+                cell.update(instances=metrics[0]['instances'], occluded_instances=metrics[0]['occluded_instances'])
+                row['curve'][point][val] = cell
+        summary[contender] = row
+    return summary
+
+
+def print_tables(summary: dict, vals: list[str]) -> None:
+    def cell(c: dict, key: str, scale: float = 100) -> str:
+        return f"{scale * c[key]:.1f} +- {scale * c[key + '_sd']:.1f}" if scale == 100 else \
+            f"{c[key]:.3f} +- {c[key + '_sd']:.3f}"
+
+    for val in vals:
+        print(f'\nGT boxes, {val} (mask AP etc. in %, mean +- sd over seeds; target IoU in ROI space)')
+        print('| contender | iterations | seeds | mask AP | AP50 | AP75 | AP occl. | target IoU | UNet IoU |')
+        print('|---|---|---|---|---|---|---|---|---|')
+        for contender, row in summary.items():
+            for point, cells in row['curve'].items():
+                c = cells[val]
+                print(f"| {contender} | {point} | {len(row['seeds'])} | {cell(c, 'segm_AP')} | {cell(c, 'segm_AP50')} | "
+                      f"{cell(c, 'segm_AP75')} | {cell(c, 'segm_AP_occluded')} | {cell(c, 'target_iou', 1)} | "
+                      f"{c['unet_iou']:.3f} |")
+        first = next(iter(summary.values()))['curve']
+        c = next(iter(first.values()))[val]
+        print(f"({c['instances']} persons, {c['occluded_instances']} occluded: >= {OCCLUDED:.0%} of another person "
+              'inside their box)')
+
+
+def plot(summary: dict, val: str, path: str, latency_size: list[int]) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
-    for name, r in results['contenders'].items():
-        ax.scatter(r['latency_ms_10_rois'], 100 * r['segm_AP'], s=40)
-        ax.annotate(name, (r['latency_ms_10_rois'], 100 * r['segm_AP']), fontsize=7, xytext=(4, 4),
-                    textcoords='offset points')
+    for name, row in summary.items():
+        final = row['curve'][list(row['curve'])[-1]][val]
+        x, y = row['latency_ms_10_rois']['latency_ms_10_rois'], 100 * final['segm_AP']
+        ax.errorbar(x, y, yerr=100 * final['segm_AP_sd'], fmt='o', capsize=3)
+        ax.annotate(name, (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
     ax.set_xscale('log')
-    height, width = results['latency_size']
-    ax.set_xlabel(f'PyTorch latency ({results["device"]}), 10 ROIs on {height}x{width} (ms)')
-    ax.set_ylabel('mask AP on GT boxes')
-    ax.set_title(f'{Path(results["val"]).as_posix()} ({results["budget"]} per contender)', fontsize=9)
+    ax.set_xlabel(f'PyTorch CPU latency, 10 ROIs on {latency_size[0]}x{latency_size[1]} (ms)')
+    ax.set_ylabel('mask AP on GT boxes (%)')
+    ax.set_title(f'{val} (mean +- sd over seeds)', fontsize=9)
     ax.grid(True, which='both', alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out_dir = Path(args.out_dir)
+    unet = peopleseg_weights(args, args.contenders, out_dir)
+    size = (args.image_size, args.image_size)
+    train_set = coco_person_dataset(args.train, size, args.sources)
+    vals = val_sets(args.val)
+    records: dict[str, list[dict]] = {}
+    for contender in args.contenders:
+        for seed in args.seeds:
+            path = out_dir / 'runs' / f'{contender}_seed{seed}.json'
+            done = json.loads(path.read_text()) if path.is_file() else {}
+            points = {'0'} if build_family(contender) in UNTRAINED else {str(i) for i in args.iters}
+            if not done.get('complete') or set(done['curve']) != points:
+                print(f'== {contender}, seed {seed}', flush=True)
+                done = run_one(args, contender, seed, unet, train_set, vals, path)
+            records.setdefault(contender, []).append(done)
+    summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
+               'train': args.train, 'val': args.val, 'peopleseg': unet, 'imagenet': args.imagenet,
+               'image_size': args.image_size, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
+               'threads': args.threads, 'device': args.device, 'latency_size': list(args.latency_size),
+               'contenders': summarise(records)}
+    write_json(out_dir / 'summary.json', summary)
+    print_tables(summary['contenders'], args.val)
+    if args.plot:
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        plot(summary['contenders'], args.val[0], args.plot, summary['latency_size'])
+    return summary
 
 
 if __name__ == '__main__':

@@ -51,6 +51,13 @@ class RHISBackend:
                                                             map_location=device, aux_heads=False).eval().to(device)
         self.device = device
 
+    @classmethod
+    def from_model(cls, model: Any, device: str = 'cpu') -> 'RHISBackend':
+        """A backend around an RHIS model in memory (e.g. one being trained); it is put in eval mode."""
+        backend = cls.__new__(cls)
+        backend.onnx, backend.model, backend.device = None, model.eval().to(device), device
+        return backend
+
     def roi_masks(self, image: np.ndarray, boxes: np.ndarray, scores: np.ndarray | None = None) -> RoIMasks:
         """ROI-space masks for pixel boxes [N, 4] of one RGB image, to paste on demand."""
         if self.onnx is not None:

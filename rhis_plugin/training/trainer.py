@@ -73,11 +73,13 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 
 def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Callable[[dict], dict | None],
-             cfg: TrainConfig, log: Callable[[str], None] = print) -> list[dict[str, float]]:
+             cfg: TrainConfig, log: Callable[[str], None] = print,
+             on_step: Callable[[int], None] | None = None) -> list[dict[str, float]]:
     """The loop every framework-free trainer shares: AdamW, warm-up + cosine LR over the iteration or time
     budget, gradient clipping, running-mean loss logs. ``loss_step(batch)`` returns the loss terms of one batch
-    (or ``None`` to skip it). Returns the loss history, one dict per logged window (the last one when the time
-    budget cuts training short included)."""
+    (or ``None`` to skip it); ``on_step(iterations_done)`` runs after every iteration (e.g. an evaluation of a
+    learning curve). Returns the loss history, one dict per logged window (the last one when the time budget cuts
+    training short included)."""
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     history: list[dict[str, float]] = []
     running: dict[str, float] = {}
@@ -102,19 +104,20 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
             break
         set_lr(optimizer, cfg.lr * lr_factor(step, time.perf_counter() - start, cfg))
         losses = loss_step(next(batches))
-        if losses is None:
-            continue
-        total = sum(losses.values())
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        optimizer.step()
-        for name, value in {'loss': total, **losses}.items():
-            running[name] = running.get(name, 0.0) + float(value.detach())
-        steps_in_window += 1
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.iters:
-            flush(step)
+        if losses is not None:
+            total = sum(losses.values())
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            optimizer.step()
+            for name, value in {'loss': total, **losses}.items():
+                running[name] = running.get(name, 0.0) + float(value.detach())
+            steps_in_window += 1
+            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.iters:
+                flush(step)
+        if on_step is not None:
+            on_step(step + 1)
     if steps_in_window:
         flush(step)
     return history
@@ -129,13 +132,15 @@ def train_loader(dataset: Dataset, cfg: TrainConfig) -> DataLoader:
 
 def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), loss_fn: RHISLoss | None = None,
                device: str | torch.device = 'cpu', log: Callable[[str], None] = print,
-               proposals_fn: Callable[[torch.Tensor], list[torch.Tensor]] | None = None) -> list[dict[str, float]]:
+               proposals_fn: Callable[[torch.Tensor], list[torch.Tensor]] | None = None,
+               on_step: Callable[[int], None] | None = None) -> list[dict[str, float]]:
     """Trains the head on GT boxes (jittered). Returns the loss history, one dict per logged step.
 
     ``loss_fn(outputs, targets)`` defaults to :class:`RHISLoss`; any loss over the model's outputs and the 3-class
     ROI targets (-1 where a crowd region is ignored) works (e.g. :class:`~rhis_plugin.losses.TargetMaskLoss` for binary baselines).
     ``proposals_fn(images)`` (images [B, 3, H, W] in [0, 1]) may return a detector's pixel boxes per image:
-    those overlapping a GT person (IoU >= 0.5) become extra training ROIs for that person.
+    those overlapping a GT person (IoU >= 0.5) become extra training ROIs for that person. ``on_step(iterations)``
+    runs after every iteration; a callback that evaluates the model leaves it in training mode again.
     """
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -164,7 +169,7 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
         return loss_fn(model(images, rois), targets)
 
     params = [p for p in model.parameters() if p.requires_grad]
-    return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log)
+    return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log, on_step)
 
 
 @torch.no_grad()
