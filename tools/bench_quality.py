@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--imagenet', action=argparse.BooleanOptionalAction, default=True,
                         help='ROI encoders start from the offline ImageNet weights')
     parser.add_argument('--image-size', type=int, default=320, help='training letterbox size (square)')
+    parser.add_argument('--working-size', type=int, default=None,
+                        help="every contender's people-seg working size (default: each preset's); with --peopleseg "
+                             'train the UNet trains at that letterbox, the geometry it runs at')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
@@ -139,7 +142,7 @@ def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: 
         return args.peopleseg
     path = out_dir / 'peopleseg.pth'
     if not path.is_file():
-        working = build_rhis(preset_of(contenders[0])).cfg.working_size
+        working = args.working_size or build_rhis(preset_of(contenders[0])).cfg.working_size
         unet = PeopleSegUNet(encoders.pop(), frozen=False)
         train_set = coco_person_dataset(args.train, (working, working), args.sources)
         train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
@@ -154,8 +157,9 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     """Trains one contender with one seed, scoring it at every curve point; writes ``path`` as it goes."""
     torch.manual_seed(init_seed(contender, seed))
     preset = preset_of(contender)
+    options = {} if args.working_size is None else {'working_size': args.working_size}
     model = build_rhis(preset, pretrained=args.imagenet and preset.split('_')[1].startswith('lite'),
-                       peopleseg_weights=unet)
+                       peopleseg_weights=unet, **options)
     record = {'contender': contender, 'seed': seed, 'preset': preset, 'imagenet': args.imagenet,
               'loss': type(loss_of(contender)).__name__ if loss_of(contender) else None, 'curve': {},
               'train_seconds': {}, 'complete': False}
@@ -265,7 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
             records.setdefault(contender, []).append(done)
     summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'train': args.train, 'val': args.val, 'peopleseg': unet, 'imagenet': args.imagenet,
-               'image_size': args.image_size, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
+               'image_size': args.image_size, 'working_size': args.working_size, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
                'threads': args.threads, 'device': args.device, 'latency_size': list(args.latency_size),
                'contenders': summarise(records)}
     write_json(out_dir / 'summary.json', summary)

@@ -5,10 +5,10 @@
         --sizes 192 256 320 384 --iters 150 --peopleseg-iters 150 --batch-size 2 --max-rois 4 \
         --seeds 0 --out-dir docs/results/working_size
 
-For each working size and seed, ``tools/bench_quality.py --working-size S`` trains a people-seg UNet on the train set
-letterboxed to S and ``rhis_b0_64x48`` on GT boxes over that frozen UNet (same head data, budget and seed for every
-size), and scores mask AP on the val set at the original image size. Each run writes ``ws{S}_seed{N}.json`` into
-``--out-dir`` and is skipped when that file exists (the command resumes). The table adds the UNet's cost: GMAC and
+For each working size and seed, ``tools/bench_quality.py --working-size S --peopleseg train`` trains a people-seg UNet
+on the train set letterboxed to S and ``rhis_b0_64x48`` on GT boxes over that frozen UNet (same head data, budget and
+seed for every size), and scores mask AP on the val set at the original image size (``rhis eval``'s protocol). Each
+run writes ``ws{S}_seed{N}.json`` into ``--out-dir`` and is skipped when that file exists (the command resumes). The table adds the UNet's cost: GMAC and
 PyTorch CPU latency for a 480x640 and a 1080x1920 frame (the same at both sizes once the frame is larger than S).
 """
 from __future__ import annotations
@@ -70,20 +70,20 @@ def main(argv: list[str] | None = None) -> dict:
         for seed in args.seeds:
             path = out_dir / f'ws{size}_seed{seed}.json'
             if not path.is_file():
+                work_dir = Path('work_dirs/bench_working_size') / f'ws{size}_seed{seed}'
                 command = [sys.executable, str(tool), '--train', args.train, '--val', args.val, '--contenders',
-                           args.preset, '--working-size', str(size), '--iters', str(args.iters), '--peopleseg-iters',
-                           str(args.peopleseg_iters), '--image-size', str(args.image_size), '--seed', str(seed),
-                           '--batch-size', str(args.batch_size), '--max-rois', str(args.max_rois),
-                           '--threads', str(args.threads), '--work-dir', f'work_dirs/bench_working_size/ws{size}_seed{seed}',
-                           '--out', str(path)]
+                           args.preset, '--working-size', str(size), '--peopleseg', 'train', '--iters', str(args.iters),
+                           '--peopleseg-iters', str(args.peopleseg_iters), '--image-size', str(args.image_size),
+                           '--seeds', str(seed), '--batch-size', str(args.batch_size), '--max-rois',
+                           str(args.max_rois), '--threads', str(args.threads), '--out-dir', str(work_dir)]
                 print('==', ' '.join(command), flush=True)
                 subprocess.run(command, check=True)
+                write_json(path, json.loads((work_dir / 'runs' / f'{args.preset}_seed{seed}.json').read_text()))
             runs.append(json.loads(path.read_text()))
-        quality = [r['contenders'][args.preset] for r in runs]
-        unet = [next(iter(r['peopleseg'].values())) for r in runs]
+        quality = [r['curve'][str(args.iters)][args.val] for r in runs]
         rows[size] = {'seeds': args.seeds, **mean_sd('segm_AP', [q['segm_AP'] for q in quality]),
                       **mean_sd('segm_AP_occluded', [q['segm_AP_occluded'] for q in quality]),
-                      **mean_sd('unet_iou', [u['iou'] for u in unet]), **unet_cost(args.preset, size, args.threads)}
+                      **mean_sd('unet_iou', [q['unet_iou'] for q in quality]), **unet_cost(args.preset, size, args.threads)}
     results = {'command': 'python tools/bench_working_size.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                'preset': args.preset, 'iters': args.iters, 'batch_size': args.batch_size, 'max_rois': args.max_rois, 'peopleseg_iters': args.peopleseg_iters,
                'val': args.val, 'threads': args.threads, 'sizes': rows}
