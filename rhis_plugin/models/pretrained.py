@@ -156,22 +156,26 @@ def load_rhis(path: str | Path, map_location: str | torch.device = 'cpu', **over
 
 
 def rhis_from_weights(weights: str | Path | None = 'starter', preset: str | None = None, allow_random: bool = False,
-                      source: str = 'rhis', map_location: str | torch.device = 'cpu', **overrides: Any) -> RHIS:
+                      source: str = 'rhis', map_location: str | torch.device = 'cpu',
+                      peopleseg: str | Path | None = None, **overrides: Any) -> RHIS:
     """The model a user-facing entry point runs: ``'starter'`` (or ``None``) the bundled starter model, a checkpoint
     path (:func:`load_rhis`), or ``'random'`` (``preset`` with random weights, on purpose).
 
-    A checkpoint whose frozen people-seg UNet is random is refused (:class:`RandomWeightsError`, naming the fix)
-    unless ``allow_random``; ``source`` names the caller in that message.
+    ``peopleseg`` puts other people-seg UNet weights in (a stage-1 checkpoint or ``'starter'``). A model whose frozen
+    people-seg UNet is then still random is refused (:class:`RandomWeightsError`, naming the fix) unless
+    ``allow_random`` or ``weights='random'``; ``source`` names the caller in that message.
     """
     from ..weights import STARTER_PRESET, resolve_weights
     from .presets import DEFAULT_PRESET, build_rhis
     from .weights_origin import RANDOM, refuse_random_peopleseg
     if weights is not None and str(weights) == RANDOM:
-        return build_rhis(preset or DEFAULT_PRESET, peopleseg_weights=RANDOM, **overrides)
+        return build_rhis(preset or DEFAULT_PRESET, peopleseg_weights=peopleseg or RANDOM, **overrides)
     path = resolve_weights('starter' if weights is None else weights)
     if preset is not None and str(weights or 'starter') == 'starter' and preset != STARTER_PRESET:
         raise ValueError(f'the starter model is {STARTER_PRESET}, not {preset}: pass weights of your own for {preset}, '
                          "or weights='random'")
     model = load_rhis(path, map_location=map_location, **overrides)
+    if peopleseg is not None:
+        load_peopleseg_weights(model.peopleseg, peopleseg)
     refuse_random_peopleseg(model, f'{source} ({path})', allow_random)
     return model

@@ -124,8 +124,7 @@ def _segmenter_options(rhis: dict[str, Any]) -> dict[str, Any]:
 
 def attach(model: Any, mode: str, rhis: dict[str, Any]) -> Any:
     """Gives an Ultralytics model what ``mode`` needs of RHIS; bad RHIS arguments raise :class:`RHISArgumentError`."""
-    from ..models import load_peopleseg_weights, rhis_from_weights
-    from ..models.weights_origin import refuse_random_peopleseg
+    from ..models import rhis_from_weights
     from .export import export_with_rhis
     from .predict import SegmenterOptions, add_rhis
     from .train import build_training_head, rhis_trainer
@@ -157,14 +156,12 @@ def attach(model: Any, mode: str, rhis: dict[str, Any]) -> Any:
             if type(model).__name__ == 'RTDETR':
                 raise RHISArgumentError('rhis-yolo val scores YOLO detection models (NMS validator); RT-DETR '
                                         'runs predict, track and export')
-            rhis_from_weights(weights, preset, allow_random=allow_random, source='rhis-yolo val')   # fails early
+            rhis_from_weights(weights, preset, allow_random, 'rhis-yolo val', peopleseg=peopleseg)   # fails early
             model.val = partial(model.val, validator=rhis_validator(weights, peopleseg, allow_random,
                                                                     SegmenterOptions(**options)))
         elif mode == 'export':
-            head = rhis_from_weights(weights, preset, allow_random=True, aux_heads=False)
-            if peopleseg is not None:
-                load_peopleseg_weights(head.peopleseg, peopleseg)
-            refuse_random_peopleseg(head, f'rhis-yolo export (rhis={weights})', allow_random or weights == 'random')
+            head = rhis_from_weights(weights, preset, allow_random, 'rhis-yolo export', peopleseg=peopleseg,
+                                     aux_heads=False)
             model.export = partial(export_with_rhis, model, head, options['classes'])
         else:
             raise RHISArgumentError(f"rhis-yolo runs the modes {', '.join(RUN_MODES)}; for {mode}, use yolo")

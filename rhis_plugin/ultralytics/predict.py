@@ -11,8 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models import load_peopleseg_weights, rhis_from_weights
-from ..models.weights_origin import RANDOM, refuse_random_peopleseg
+from ..models import rhis_from_weights
 from ..models.rhis import RHIS
 from ..postprocess import PostprocessConfig
 
@@ -228,10 +227,7 @@ def add_rhis(model: Any, weights: str | Path = 'starter', preset: str | None = N
         >>> segmenter.options.classes   # the model's class named 'person'
         [0]
     """
-    rhis = rhis_from_weights(weights, preset, allow_random=True, aux_heads=False)
-    if peopleseg is not None:
-        load_peopleseg_weights(rhis.peopleseg, peopleseg)
-    refuse_random_peopleseg(rhis, f'add_rhis (weights={weights})', allow_random or str(weights) == RANDOM)
+    rhis = rhis_from_weights(weights, preset, allow_random, 'add_rhis', peopleseg=peopleseg, aux_heads=False)
     if classes is None:
         classes = person_class_ids(model.names)
     options = SegmenterOptions(classes=None if classes is None else list(classes), conf=conf, binary=binary,

@@ -22,7 +22,7 @@ from ultralytics.models.yolo.segment import SegmentationValidator
 from ultralytics.utils import ops
 from ultralytics.utils.metrics import SegmentMetrics
 
-from ..models import load_peopleseg_weights, rhis_from_weights
+from ..models import rhis_from_weights
 from ..postprocess import PostprocessConfig
 from .predict import RHISSegmenter, SegmenterOptions, person_class_ids
 
@@ -74,9 +74,7 @@ class RHISSegmentationValidator(SegmentationValidator):
         head = getattr(model, 'rhis', None) if self.training else None
         if head is None:
             head = rhis_from_weights(self.rhis_weights, allow_random=self.rhis_allow_random, source='rhis-yolo val',
-                                     aux_heads=False)
-            if self.rhis_peopleseg is not None:
-                load_peopleseg_weights(head.peopleseg, self.rhis_peopleseg)
+                                     peopleseg=self.rhis_peopleseg, aux_heads=False)
         self.segmenter = RHISSegmenter(head.to(self.device), options)
 
     def preprocess(self, batch: dict[str, Any]) -> dict[str, Any]:

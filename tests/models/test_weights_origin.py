@@ -52,3 +52,13 @@ def test_user_facing_loading_refuses_a_random_unet_unless_asked(tmp_path):
     load_peopleseg_weights(unet, 'starter')
     assert torch.equal(unet.state_dict()['segmentation_head.0.weight'],
                        starter.peopleseg.state_dict()['segmentation_head.0.weight'])
+
+
+def test_people_seg_weights_given_with_a_random_unet_checkpoint_are_loaded_before_the_refusal(tmp_path):
+    """rhis_peopleseg= / peopleseg= fixes a checkpoint whose UNet is random: every user-facing path (add_rhis,
+    rhis-yolo val and export) loads it before deciding to refuse."""
+    path = save_rhis(build_rhis('rhis_lite0_64x48'), tmp_path / 'random_unet.pth')
+    with pytest.raises(RandomWeightsError):
+        rhis_from_weights(path)
+    model = rhis_from_weights(path, peopleseg='starter')
+    assert peopleseg_origin(model) and peopleseg_origin(model) != 'random'
