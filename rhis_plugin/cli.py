@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--detector', default=None,
                           help='boxes from this detector (as for rhis predict) instead of the GT boxes')
     evaluate.add_argument('--detector-checkpoint', help='mmdet checkpoint, or the COCO annotation file for .json')
+    evaluate.add_argument('--detector-masks', action='store_true',
+                          help="score the detector's own masks on the same boxes instead of RHIS's (an Ultralytics "
+                               'segmentation .pt or an mmdet instance segmentation config); --rhis is not used')
     evaluate.add_argument('--conf', type=float, default=0.05, help='detector score threshold')
     evaluate.add_argument('--classes', type=int, nargs='+', default=None, help='detector labels that are people')
     evaluate.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80')
@@ -126,10 +129,13 @@ def _eval(args: argparse.Namespace, postprocess: Any) -> int:
     from .deploy.evaluate import evaluate_rhis, format_evaluation, write_evaluation
     from .deploy.pipeline import RHISBackend
     dataset = coco_person_dataset(args.data, sources=args.sources)
-    backend = RHISBackend(args.rhis, args.device, args.allow_random)
+    if args.detector_masks and args.detector is None:
+        raise ValueError('--detector-masks needs --detector')
+    backend = None if args.detector_masks else RHISBackend(args.rhis, args.device, args.allow_random)
     detector = None if args.detector is None else load_detector(
-        args.detector, args.detector_checkpoint, args.conf, args.classes, args.device, args.label_space)
-    metrics = evaluate_rhis(backend, dataset, detector, postprocess)
+        args.detector, args.detector_checkpoint, args.conf, args.classes, args.device, args.label_space,
+        masks=args.detector_masks)
+    metrics = evaluate_rhis(backend, dataset, detector, postprocess, detector_masks=args.detector_masks)
     print(format_evaluation(metrics))
     if args.out:
         print(f'rhis: wrote {write_evaluation(metrics, args.out)}')

@@ -51,6 +51,11 @@ TINY_TOOLS = {
     'bench_speed.py': ['--presets', 'rhis_b0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
                        '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0'],
     'bench_working_size.py': ['--sizes', '64', '--iters', '1', '--peopleseg-iters', '1', '--image-size', '64'],
+    'merge_coco.py': [],
+    # A random YOLO-seg model from its yaml stands in for the trained detectors; the RHIS rows, for the bench_quality
+    # run's checkpoint of seed 0.
+    'bench_same_boxes.py': ['--detector', 'yolo11n-seg.yaml', '--rhis',
+                            'rhis=docs/results/quality/runs/rhis_lite0_64x48_seed0.pth', '--latency-images', '1'],
 }
 
 
@@ -60,7 +65,7 @@ def is_benchmark(command: str) -> bool:
 
 def tiny_tool_args(command: str, data_root: Path) -> list[str]:
     """A benchmark command on the tiny synthetic set: data moved, budgets shrunk, checkpoints of the shrunk runs."""
-    command = command.replace(SHARED_COCO, f'{data_root}/train').replace(SHARED_DATA, str(data_root))
+    command = command.replace(SHARED_COCO, f'{data_root}/coco').replace(SHARED_DATA, str(data_root))
     command = re.sub(r'iter_\d+\.pth', 'iter_1.pth', command)
     args = shlex.split(command)
     tool = Path(args[1]).name
@@ -180,6 +185,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
     scene = SceneConfig(height=80, width=80, min_persons=2, max_persons=3)
     generate_dataset(data_root / 'train', 4, seed=0, cfg=scene)
     generate_dataset(data_root / 'val', 3, seed=1, cfg=scene)
+    generate_dataset(data_root / 'coco', 5, seed=2, cfg=scene, image_format='png')     # other file names: merged
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     outputs = {}
     for command in benchmarks:
@@ -189,6 +195,11 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
         args = shlex.split(command)
         out = next((args[args.index(flag) + 1] for flag in ('--metrics', '--out') if flag in args),
                    f"{args[args.index('--out-dir') + 1]}/summary.json" if '--out-dir' in args else None)
+        if '--name' in args:
+            out = f"{args[args.index('--out-dir') + 1]}/{args[args.index('--name') + 1]}/summary.json"
+        if 'merge_coco' in command:
+            assert (tmp_path / out / 'annotations.json').is_file() and 'images' in result.stdout
+            continue
         outputs[out] = (command, json.loads((tmp_path / out).read_text()), result.stdout)
     for out, (command, results, printed) in outputs.items():
         if 'kd_' in out:
@@ -221,6 +232,12 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                 assert key in ours['ratios'], key
             assert set(results['breakdown']) >= {'unet', 'roi_align', 'encoder', 'decoder', 'paste'}
             assert 'rhis_overhead' in printed and 'per stage' in printed
+        elif 'same_boxes' in out:
+            assert set(results['rows']) == {'own_masks', 'rhis'} and results['label'] in printed
+            for row in results['rows'].values():
+                assert len(row['val']) == len(results['val']) and row['latency_ms'] > 0
+                assert all({'segm_AP', 'segm_AP_sd', 'segm_AP_occluded', 'bbox_AP'} <= set(c) for c in row['val'].values())
+            assert '| own_masks | 1 |' in printed
         elif 'working_size' in out:
             row = results['sizes']['64']
             assert {'segm_AP', 'segm_AP_sd', 'unet_iou', 'gmac_480x640', 'ms_1080x1920'} <= set(row)
@@ -247,5 +264,5 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                     for c in cells.values():
                         assert {'segm_AP', 'segm_AP_sd', 'segm_AP_occluded', 'target_iou', 'unet_iou'} <= set(c)
             assert '| contender | iterations | seeds | mask AP |' in printed
-    plots = ['docs/results/latency_vs_persons.png', 'docs/results/ap_vs_latency.png']
+    plots = ['docs/results/latency_vs_persons.png', 'docs/results/ap_vs_latency.png', 'docs/results/same_boxes.png']
     assert all((tmp_path / p).stat().st_size > 1000 for p in plots)

@@ -11,7 +11,8 @@ one trained here at the working size, the geometry it then runs at; its IoU on e
 (train letterboxed to ``--image-size``), box jitter, batch, ROIs per image, the data order and jitter of each seed,
 and the schedule (AdamW, warm-up + cosine over the largest ``--iters``; the smaller ones are points of that run's
 learning curve). Each contender's initial weights come from its own seed (name + seed), so they do not depend on
-the order of the runs. ROI encoders start from ImageNet (``--no-imagenet``: from scratch).
+the order of the runs. ROI encoders start from ImageNet; ``<preset>_scratch`` is the same contender with its ROI
+encoder from scratch (the frozen UNet is the same for both), so the share of the ImageNet start is visible.
 
 Contenders are presets, trained with their family's loss: ``rhis_*`` and ``upstream_*`` with RHISLoss, ``fcn_*``
 with Mask R-CNN's BCE; ``fcn_*_dice_boundary`` is the FCN head with the terms of RHIS's loss that apply to a
@@ -21,8 +22,10 @@ difference is the design. ``unet_in_box_*`` and ``box_filled`` are not trained.
 
 Scoring: ``rhis eval``'s protocol on every val folder (:func:`rhis_plugin.deploy.evaluate_rhis`, GT boxes): COCO mask
 AP / AP50 / AP75 at original size, the occluded subset, target IoU, UNet IoU. Each (contender, seed) run writes
-``<out-dir>/runs/<contender>_seed<k>.json`` as its curve grows; a finished run is not repeated, an interrupted one is
-run again. ``<out-dir>/summary.json`` holds mean +- sd over seeds.
+``<out-dir>/runs/<contender>_seed<k>.json`` as its curve grows and the trained model as ``<contender>_seed<k>.pth``
+(for ``rhis eval --detector`` on a detector's boxes); a finished run is not repeated, an interrupted one is run again,
+so the runs can be made on another machine (a GPU) and summarised here. ``<out-dir>/summary.json`` holds mean +- sd
+over seeds and each contender's latency, measured when the summary is written, on this machine's CPU.
 """
 from __future__ import annotations
 
@@ -39,21 +42,23 @@ import torch
 from rhis_plugin.data.coco_dataset import coco_person_dataset
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
-from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_peopleseg_weights
+from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, save_rhis
 from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.training import OCCLUDED, TrainConfig, train_peopleseg, train_rhis
-from rhis_plugin.utils.benchmark import mean_sd, median_latency, write_json
+from rhis_plugin.utils.benchmark import machine_description, mean_sd, median_latency, write_json
 
 DEFAULT_CONTENDERS = ['rhis_lite0_64x48', 'upstream_lite0_64x48', 'fcn_lite0_14x14', 'fcn_lite0_14x14_dice_boundary',
                       'unet_in_box_lite0', 'box_filled']
 DICE_BOUNDARY = '_dice_boundary'
+SCRATCH = '_scratch'
 UNTRAINED = ('unet_in_box', 'box_filled')
 METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded', 'target_iou')
 
 
 def contender_names() -> list[str]:
     presets = list_presets()
-    return presets + [f'{p}{DICE_BOUNDARY}' for p in presets if p.startswith('fcn_')]
+    return (presets + [f'{p}{DICE_BOUNDARY}' for p in presets if p.startswith('fcn_')]
+            + [f'{p}{SCRATCH}' for p in presets if p.startswith(('rhis_', 'upstream_'))])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,8 +76,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--peopleseg', default='starter',
                         help="the frozen UNet: 'starter', a checkpoint, or 'train' (stage 1 here, --peopleseg-iters)")
     parser.add_argument('--peopleseg-iters', type=int, default=500)
-    parser.add_argument('--imagenet', action=argparse.BooleanOptionalAction, default=True,
-                        help='ROI encoders start from the offline ImageNet weights')
     parser.add_argument('--image-size', type=int, default=320, help='training letterbox size (square)')
     parser.add_argument('--working-size', type=int, default=None,
                         help="every contender's people-seg working size (default: each preset's); with --peopleseg "
@@ -80,10 +83,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu', help='training device')
+    parser.add_argument('--workers', type=int, default=0, help='data loader workers')
     parser.add_argument('--threads', type=int, default=2, help='CPU threads (training and latency)')
     parser.add_argument('--latency-size', type=int, nargs=2, default=(480, 640), metavar=('H', 'W'),
-                        help='image size of the latency measurement (10 ROIs)')
+                        help='image size of the latency measurement (10 ROIs, PyTorch on the CPU)')
     parser.add_argument('--out-dir', default='docs/results/quality')
     parser.add_argument('--plot', help='write a mask-AP-vs-latency plot (PNG) here')
     args = parser.parse_args(argv)
@@ -92,7 +96,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def preset_of(contender: str) -> str:
-    return contender.removesuffix(DICE_BOUNDARY)
+    return contender.removesuffix(DICE_BOUNDARY).removesuffix(SCRATCH)
+
+
+def imagenet_start(contender: str) -> bool:
+    """Whether the contender's ROI encoder starts from the offline ImageNet weights (lite encoders, not ``_scratch``)."""
+    return not contender.endswith(SCRATCH) and preset_of(contender).split('_')[1].startswith('lite')
 
 
 def loss_of(contender: str) -> torch.nn.Module | None:
@@ -107,6 +116,10 @@ def loss_of(contender: str) -> torch.nn.Module | None:
 def build_family(contender: str) -> str:
     preset = preset_of(contender)
     return next(f for f in ('unet_in_box', 'box_filled', 'upstream', 'rhis', 'fcn') if preset.startswith(f))
+
+
+def model_options(args: argparse.Namespace) -> dict:
+    return {} if args.working_size is None else {'working_size': args.working_size}
 
 
 def init_seed(contender: str, seed: int) -> int:
@@ -157,12 +170,11 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     """Trains one contender with one seed, scoring it at every curve point; writes ``path`` as it goes."""
     torch.manual_seed(init_seed(contender, seed))
     preset = preset_of(contender)
-    options = {} if args.working_size is None else {'working_size': args.working_size}
-    model = build_rhis(preset, pretrained=args.imagenet and preset.split('_')[1].startswith('lite'),
-                       peopleseg_weights=unet, **options)
-    record = {'contender': contender, 'seed': seed, 'preset': preset, 'imagenet': args.imagenet,
+    model = build_rhis(preset, pretrained=imagenet_start(contender), peopleseg_weights=unet, **model_options(args))
+    device_name = torch.cuda.get_device_name(args.device) if str(args.device).startswith('cuda') else 'cpu'
+    record = {'contender': contender, 'seed': seed, 'preset': preset, 'imagenet': imagenet_start(contender),
               'loss': type(loss_of(contender)).__name__ if loss_of(contender) else None, 'curve': {},
-              'train_seconds': {}, 'complete': False}
+              'train_seconds': {}, 'device': device_name, 'complete': False}
     start = time.perf_counter()
 
     def score(iterations: int) -> None:
@@ -181,20 +193,20 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
         score(0)
     else:
         cfg = TrainConfig(iters=args.iters[-1], batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois,
-                          seed=seed, log_every=50)
+                          seed=seed, log_every=50, num_workers=args.workers)
         train_rhis(model, train_set, cfg, loss_fn=loss, device=args.device, on_step=score)
-    record['latency_ms_10_rois'] = latency_ms(model, tuple(args.latency_size), args.device)
+        save_rhis(model.cpu(), path.with_suffix('.pth'), contender=contender, seed=seed)
     record['complete'] = True
     write_json(path, record)
     return record
 
 
-def summarise(records: dict[str, list[dict]]) -> dict:
-    """Mean +- sd over seeds, per contender, curve point and val set."""
+def summarise(records: dict[str, list[dict]], latency: dict[str, float]) -> dict:
+    """Mean +- sd over seeds, per contender, curve point and val set; ``latency`` in ms per contender."""
     summary = {}
     for contender, runs in records.items():
-        row = {'seeds': [r['seed'] for r in runs], 'latency_ms_10_rois': mean_sd(
-            'latency_ms_10_rois', [r['latency_ms_10_rois'] for r in runs]), 'curve': {}}
+        row = {'seeds': [r['seed'] for r in runs], 'devices': sorted({r.get('device', 'cpu') for r in runs}),
+               'latency_ms_10_rois': latency[contender], 'curve': {}}
         for point in runs[0]['curve']:
             row['curve'][point] = {}
             for val in runs[0]['curve'][point]:
@@ -237,7 +249,7 @@ def plot(summary: dict, val: str, path: str, latency_size: list[int]) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     for name, row in summary.items():
         final = row['curve'][list(row['curve'])[-1]][val]
-        x, y = row['latency_ms_10_rois']['latency_ms_10_rois'], 100 * final['segm_AP']
+        x, y = row['latency_ms_10_rois'], 100 * final['segm_AP']
         ax.errorbar(x, y, yerr=100 * final['segm_AP_sd'], fmt='o', capsize=3)
         ax.annotate(name, (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
     ax.set_xscale('log')
@@ -267,11 +279,14 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f'== {contender}, seed {seed}', flush=True)
                 done = run_one(args, contender, seed, unet, train_set, vals, path)
             records.setdefault(contender, []).append(done)
+    # Latency depends on the architecture alone: measured here, on this machine's CPU, wherever the runs trained.
+    latency = {c: latency_ms(build_rhis(preset_of(c), peopleseg_weights='random', **model_options(args)),
+                             tuple(args.latency_size)) for c in records}
     summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
-               'train': args.train, 'val': args.val, 'peopleseg': unet, 'imagenet': args.imagenet,
+               'train': args.train, 'val': args.val, 'peopleseg': unet,
                'image_size': args.image_size, 'working_size': args.working_size, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
-               'threads': args.threads, 'device': args.device, 'latency_size': list(args.latency_size),
-               'contenders': summarise(records)}
+               'threads': args.threads, 'latency_size': list(args.latency_size), 'latency_machine': machine_description(),
+               'contenders': summarise(records, latency)}
     write_json(out_dir / 'summary.json', summary)
     print_tables(summary['contenders'], args.val)
     if args.plot:

@@ -24,13 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from rhis_plugin.utils.benchmark import write_json
+from rhis_plugin.utils.benchmark import machine_description, write_json
 
 BASELINE = 'upstream_b0_64x48'
 DEFAULT_PRESETS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14']
@@ -304,8 +303,7 @@ def main(argv: list[str] | None = None) -> dict:
     results = {'command': 'python tools/bench_speed.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                'frame_sizes': [size_key(s) for s in args.frame_sizes], 'threads': args.threads, 'rois': args.rois,
                'detector_size': args.detector_size,
-               'machine': f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
-                          f'torch {torch.__version__}', 'baseline': BASELINE, 'rhis': {}, 'detectors': {}}
+               'machine': machine_description(), 'baseline': BASELINE, 'rhis': {}, 'detectors': {}}
     for preset in dict.fromkeys(args.presets):
         for backend in backends:
             print(f'measuring {preset} on {backend} ...', flush=True)

@@ -81,17 +81,20 @@ def label_space_of(names: Sequence[str]) -> str:
 @dataclass
 class Detections:
     """Boxes [N, 4] (x1, y1, x2, y2 pixels of the original image), scores [N], labels [N] (the detector's own),
-    ``category_ids`` [N] (COCO category ids for results files; ``None``: ``labels + 1``) and the ``image_id`` of
-    a COCO-results source."""
+    ``category_ids`` [N] (COCO category ids for results files; ``None``: ``labels + 1``), the ``image_id`` of
+    a COCO-results source, and the detector's own instance masks [N, H, W] (bool, original size) where it was asked
+    for them (a segmentation model built with ``masks=True``), to compare them with RHIS's on the same boxes."""
     boxes: np.ndarray
     scores: np.ndarray
     labels: np.ndarray
     category_ids: np.ndarray | None = None
     image_id: int | None = None
+    masks: np.ndarray | None = None
 
     def select(self, keep: np.ndarray) -> 'Detections':
         ids = None if self.category_ids is None else self.category_ids[keep]
-        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep], ids, self.image_id)
+        masks = None if self.masks is None else self.masks[keep]
+        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep], ids, self.image_id, masks)
 
     def coco_category_ids(self) -> np.ndarray:
         return self.labels + 1 if self.category_ids is None else self.category_ids
@@ -110,10 +113,11 @@ def _filter(dets: Detections, conf: float, classes: Sequence[int] | None) -> Det
 
 class UltralyticsDetector:
     """An Ultralytics ``YOLO`` / ``RTDETR`` model, a ``.pt`` / ``.yaml`` file, or an Ultralytics export (``.onnx``
-    and the other formats AutoBackend runs, with the same pre- and post-processing as ``yolo predict``)."""
+    and the other formats AutoBackend runs, with the same pre- and post-processing as ``yolo predict``).
+    ``imgsz`` ``None``: the size the model was trained at (as ``yolo predict model=best.pt``), else 640."""
 
-    def __init__(self, model: Any, conf: float = 0.25, classes: Sequence[int] | None = None, imgsz: int = 640,
-                 device: str | None = None) -> None:
+    def __init__(self, model: Any, conf: float = 0.25, classes: Sequence[int] | None = None, imgsz: int | None = None,
+                 device: str | None = None, masks: bool = False) -> None:
         ultralytics = require('ultralytics', extra='ultralytics', feature='an Ultralytics detector')
         RTDETR, YOLO = ultralytics.RTDETR, ultralytics.YOLO
         if isinstance(model, (str, Path)):
@@ -123,6 +127,9 @@ class UltralyticsDetector:
             else:      # an export's task and names come from its metadata
                 model = YOLO(str(model), task='detect' if path.suffix.lower() not in ('.pt', '.yaml', '.yml') else None)
         self.model, self.conf, self.imgsz, self.device = model, conf, imgsz, device
+        if masks and getattr(model, 'task', None) != 'segment':
+            raise ValueError(f'masks=True needs a segmentation model; this one is a {model.task!r} model')
+        self.masks = masks
         if classes is None:
             names = model.names.items()
             classes = [int(i) for i, n in names if str(n).lower() == 'person'] or None
@@ -130,17 +137,25 @@ class UltralyticsDetector:
         self.label_space = label_space_of([model.names[i] for i in sorted(model.names)])
 
     def __call__(self, image: np.ndarray) -> Detections:
+        # retina_masks: a segmentation model's own masks at the original size (Ultralytics' most precise option).
+        extra = {'retina_masks': True} if self.masks else {}
+        if self.imgsz is not None:
+            extra['imgsz'] = self.imgsz
         result = self.model.predict(np.ascontiguousarray(image[..., ::-1]), conf=self.conf, classes=self.classes,
-                                    imgsz=self.imgsz, device=self.device, verbose=False)[0]
+                                    device=self.device, verbose=False, **extra)[0]
         boxes = result.boxes
         labels = boxes.cls.cpu().numpy().astype(np.int64)
+        masks = None
+        if self.masks:
+            masks = (result.masks.data.cpu().numpy() > 0.5 if result.masks is not None
+                     else np.zeros((0, *image.shape[:2]), bool))
         return Detections(boxes.xyxy.cpu().numpy().astype(np.float32), boxes.conf.cpu().numpy(), labels,
-                          category_ids(labels, self.label_space))
+                          category_ids(labels, self.label_space), masks=masks)
 
 
 class MMDetDetector:
     def __init__(self, config: str | Path, checkpoint: str | Path | None, conf: float = 0.3,
-                 classes: Sequence[int] | None = (0,), device: str = 'cpu') -> None:
+                 classes: Sequence[int] | None = (0,), device: str = 'cpu', masks: bool = False) -> None:
         apis = require('mmdet.apis', extra='mmdet', feature='an mmdet detector')
         inference_detector, init_detector = apis.inference_detector, apis.init_detector
 
@@ -150,15 +165,21 @@ class MMDetDetector:
         # Test pipelines may load annotations (our configs do, for oracle boxes); single images have none.
         pipeline = self.model.cfg.test_dataloader.dataset.pipeline
         self.model.cfg.test_dataloader.dataset.pipeline = [t for t in pipeline if t['type'] != 'LoadAnnotations']
-        self.conf, self.classes = conf, classes
+        self.conf, self.classes, self.masks = conf, classes, masks
         names = (self.model.dataset_meta or {}).get('classes') or ('person',)
         self.label_space = label_space_of(list(names))
 
     def __call__(self, image: np.ndarray) -> Detections:
         pred = self._infer(self.model, np.ascontiguousarray(image[..., ::-1])).pred_instances
         labels = pred.labels.cpu().numpy().astype(np.int64)
+        masks = None
+        if self.masks:
+            if 'masks' not in pred:
+                raise ValueError(f'{type(self.model).__name__} predicts no masks: masks=True needs an instance '
+                                 'segmentation model (e.g. Mask R-CNN)')
+            masks = pred.masks.cpu().numpy().astype(bool)
         dets = Detections(pred.bboxes.cpu().numpy().astype(np.float32), pred.scores.cpu().numpy(), labels,
-                          category_ids(labels, self.label_space))
+                          category_ids(labels, self.label_space), masks=masks)
         return _filter(dets, self.conf, self.classes)
 
 
@@ -295,14 +316,24 @@ def cached_ultralytics_weights(name: str = 'yolo11n.pt') -> Path | None:
 
 
 def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
-                  classes: Sequence[int] | None = None, device: str = 'cpu', label_space: str = 'coco80'):
+                  classes: Sequence[int] | None = None, device: str = 'cpu', label_space: str = 'coco80',
+                  masks: bool = False):
     """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR or YOLO format,
     ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file),
-    ``hog`` OpenCV's HOG people detector (no file)."""
-    if spec == 'hog':
-        return HOGPeopleDetector(conf=conf)
+    ``hog`` OpenCV's HOG people detector (no file). ``masks``: the detector's own instance masks too (an
+    Ultralytics ``.pt`` segmentation model or an mmdet instance segmentation config)."""
     path = Path(spec)
     suffix = path.suffix.lower()
+    if masks:
+        if suffix in ('.pt', '.yaml', '.yml'):
+            return UltralyticsDetector(spec, conf=conf, classes=classes, device=device, masks=True)
+        if suffix == '.py':
+            return MMDetDetector(spec, checkpoint, conf=conf, classes=(0,) if classes is None else classes,
+                                 device=device, masks=True)
+        raise ValueError(f'own masks of {spec!r}: only Ultralytics segmentation models (.pt) and mmdet instance '
+                         'segmentation configs (.py) give them')
+    if spec == 'hog':
+        return HOGPeopleDetector(conf=conf)
     if suffix in ('.pt', '.yaml', '.yml'):
         return UltralyticsDetector(spec, conf=conf, classes=classes, device=device)
     if suffix == '.onnx':

@@ -9,6 +9,9 @@ Boxes: GT boxes (the oracle-box protocol of :mod:`rhis_plugin.training.mask_ap`:
 their mean probability) or any detector ``rhis predict`` takes, ranked by its scores. With a detector, the occluded
 subset is scored with the other persons as ignore regions, so a detection of a visible person is not counted against
 it. Ultralytics' own mask metrics (``rhis-yolo val``) are measured in its letterboxed frame: another number.
+
+``detector_masks=True`` scores the detector's own masks (a YOLO-seg model's, Mask R-CNN's) on the same boxes with the
+same scores and the same exclusivity rule, in place of RHIS's: the like-for-like comparison of two mask branches.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from torch.utils.data import Dataset
 from ..data.coco_eval import CocoAccumulator
 from ..data.occlusion import others_in_box
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
-from ..postprocess import PostprocessConfig
+from ..postprocess import PostprocessConfig, exclusive_masks
 from ..training.mask_ap import OCCLUDED
 from ..training.roi_targets import build_roi_targets
 from .detectors import Detections
@@ -49,17 +52,18 @@ def _target_ious(roi_masks: Any, gt: np.ndarray, boxes: np.ndarray, size: tuple[
 
 def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray], Detections] | None = None,
                   postprocess: PostprocessConfig = PostprocessConfig(), unet_threshold: float = 0.5,
-                  progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                  progress: Callable[[int, int], None] | None = None, detector_masks: bool = False) -> dict[str, Any]:
     """Mask quality of ``backend`` on ``dataset``.
 
     Args:
         backend: a :class:`~rhis_plugin.deploy.RHISBackend` (PyTorch or ONNX), or anything with its ``roi_masks``
-            and ``person_mask``.
+            and ``person_mask``; ``None`` with ``detector_masks`` (then the IoUs are NaN).
         dataset: original-size samples (``CocoPersonDataset`` / ``coco_person_dataset`` without ``image_size``).
         detector: a detector adapter (``load_detector``) whose boxes get masks; ``None``: GT boxes.
-        postprocess: threshold, dilation, smoothing of the pasted masks.
+        postprocess: threshold, dilation, smoothing of the pasted masks (``exclusive`` applies to detector masks too).
         unet_threshold: person-probability threshold of the UNet's binary IoU.
         progress: called with (done, total) after every image.
+        detector_masks: score the detector's own masks (``load_detector(..., masks=True)``) instead of RHIS's.
 
     Returns:
         ``segm_AP``, ``segm_AP50``, ``segm_AP75``, ``segm_AP_small`` / ``_medium`` / ``_large`` (NaN without persons
@@ -73,6 +77,10 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
         >>> metrics = evaluate_rhis(RHISBackend('starter'), coco_person_dataset('people/val'))  # doctest: +SKIP
         >>> metrics['segm_AP']  # doctest: +SKIP
     """
+    if detector_masks and detector is None:
+        raise ValueError('detector_masks needs a detector (one loaded with masks=True)')
+    if backend is None and not detector_masks:
+        raise ValueError('no RHIS backend to evaluate')
     everyone, occluded = CocoAccumulator(), CocoAccumulator()
     counts = {'images': 0, 'instances': 0, 'occluded_instances': 0, 'detections': 0}
     ious, filled, unet = [], [], np.zeros(2)
@@ -86,12 +94,13 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
         counts['images'] += 1
         counts['instances'] += len(gt)
         counts['occluded_instances'] += int(hidden.sum())
-        person = backend.person_mask(image, unet_threshold)
-        union = gt.any(axis=0) if len(gt) else np.zeros(size, bool)
-        unet += [(person & union & ~crowd).sum(), ((person | union) & ~crowd).sum()]
         guide = sample['image'] if postprocess.smoothing == 'guided' else None
         gt_boxes = sample['boxes'].numpy()
-        if len(gt):
+        if backend is not None:
+            person = backend.person_mask(image, unet_threshold)
+            union = gt.any(axis=0) if len(gt) else np.zeros(size, bool)
+            unet += [(person & union & ~crowd).sum(), ((person | union) & ~crowd).sum()]
+        if len(gt) and backend is not None:
             gt_rois = backend.roi_masks(image, gt_boxes, None)
             image_ious, image_filled = _target_ious(gt_rois, gt, gt_boxes, size)
             ious += image_ious
@@ -112,8 +121,10 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
             counts['detections'] += len(dets.scores)
             if not len(dets.scores):
                 continue
-            pasted = backend.roi_masks(image, dets.boxes, dets.scores).paste(postprocess, guide)
-            masks = pasted.masks.cpu().numpy()
+            if detector_masks:
+                masks = _own_masks(dets, size, postprocess.exclusive)
+            else:
+                masks = backend.roi_masks(image, dets.boxes, dets.scores).paste(postprocess, guide).masks.cpu().numpy()
             for accumulator, image_id in ((everyone, all_id), (occluded, occ_id)):
                 accumulator.add_detections(image_id, dets.boxes, dets.scores, masks)
         if progress is not None:
@@ -121,12 +132,24 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
     if not counts['instances']:
         raise ValueError('the dataset has no person instances to evaluate')
     coco = everyone.evaluate()
-    result: dict[str, Any] = {'boxes': 'gt' if detector is None else 'detector'}
+    result: dict[str, Any] = {'boxes': 'gt' if detector is None else 'detector',
+                              'masks': 'detector' if detector_masks else 'rhis'}
     result.update({k: v for k, v in coco.items() if k.startswith('segm') or (detector is not None and k == 'bbox_AP')})
     result['segm_AP_occluded'] = occluded.evaluate()['segm_AP'] if counts['occluded_instances'] else float('nan')
-    result.update(target_iou=float(np.mean(ious)), box_filled_iou=float(np.mean(filled)),
+    result.update(target_iou=float(np.mean(ious)) if ious else float('nan'),
+                  box_filled_iou=float(np.mean(filled)) if filled else float('nan'),
                   unet_iou=float(unet[0] / unet[1]) if unet[1] else float('nan'), **counts)
     return result
+
+
+def _own_masks(dets: Detections, size: tuple[int, int], exclusive: bool) -> np.ndarray:
+    if dets.masks is None:
+        raise ValueError('the detector gave no masks of its own: load it with masks=True (rhis eval --detector-masks) '
+                         'and use an instance segmentation model')
+    if tuple(dets.masks.shape[1:]) != tuple(size):
+        raise ValueError(f'detector masks are {tuple(dets.masks.shape[1:])}, the image is {tuple(size)}: they must '
+                         'be at the original size (Ultralytics: retina_masks=True)')
+    return exclusive_masks(dets.masks, dets.scores) if exclusive else dets.masks.astype(bool)
 
 
 def format_evaluation(metrics: dict[str, Any]) -> str:
@@ -134,7 +157,7 @@ def format_evaluation(metrics: dict[str, Any]) -> str:
     ap = '  '.join(f"{key.removeprefix('segm_')} {100 * metrics[key]:.1f}" for key in
                    ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_small', 'segm_AP_medium', 'segm_AP_large',
                     'segm_AP_occluded'))
-    return (f"mask ({metrics['boxes']} boxes, pycocotools at original size): {ap}\n"
+    return (f"{metrics.get('masks', 'rhis')} masks ({metrics['boxes']} boxes, pycocotools at original size): {ap}\n"
             f"target IoU {metrics['target_iou']:.3f} (box filled {metrics['box_filled_iou']:.3f})  "
             f"UNet IoU {metrics['unet_iou']:.3f}\n"
             f"{metrics['images']} images, {metrics['instances']} persons ({metrics['occluded_instances']} occluded), "

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -186,12 +187,24 @@ def paste_masks(probs: torch.Tensor, boxes: torch.Tensor, image_size: tuple[int,
     return PastedMasks(masks=masks, scores=mean_probs)
 
 
+def exclusive_masks(masks: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """:class:`PostprocessConfig`'s ``exclusive`` rule for binary masks [N, H, W] that come without probabilities
+    (another system's, e.g. a YOLO-seg model or Mask R-CNN): each pixel goes to the highest-scoring instance that
+    covers it (ties: the earlier one). Returns new masks."""
+    masks = np.array(masks, dtype=bool, copy=True)
+    owned = np.zeros(masks.shape[1:], dtype=bool)
+    for i in np.argsort(-np.asarray(scores, dtype=np.float64), kind='stable'):
+        masks[i] &= ~owned
+        owned |= masks[i]
+    return masks
+
+
 def _score_levels(scores: torch.Tensor | None, count: int, device: torch.device) -> torch.Tensor:
     """Per instance, 2 x (number of distinct lower scores): equal scores share a level."""
     if scores is None or count == 0:
         return torch.zeros(count, device=device)
-    distinct = torch.unique(scores.detach().float().to(device))           # ascending
-    return 2.0 * torch.searchsorted(distinct, scores.detach().float().to(device)).float()
+    values = scores.detach().float().to(device).contiguous()
+    return 2.0 * torch.searchsorted(torch.unique(values), values).float()      # unique: ascending
 
 
 def paste_batch(probs: torch.Tensor, boxes: Sequence[torch.Tensor], image_sizes: Sequence[tuple[int, int]],

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import resource
 import statistics
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb', 'write_json', 'mean_sd']
+__all__ = ['median_latency', 'current_rss_mb', 'peak_rss_mb', 'write_json', 'mean_sd', 'machine_description']
 
 
 def median_latency(fn: Callable[[], object], warmup: int = 2, repeats: int = 10, max_seconds: float = 30.0,
@@ -57,3 +59,17 @@ def write_json(path: str | Path, payload: Any) -> Path:
 def mean_sd(name: str, values: list[float]) -> dict[str, float]:
     """``{name: mean, name_sd: sample standard deviation}`` over seeds (sd 0 for one value)."""
     return {name: statistics.fmean(values), f'{name}_sd': statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def machine_description() -> str:
+    """The CPU model, CPU count and torch version, for the record of a timing (``'x86_64, 2 CPUs, torch 2.14.1'``
+    where the CPU model cannot be read)."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
+                   if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    return f'{cpu}, {os.cpu_count()} CPUs, torch {torch.__version__}'

@@ -32,3 +32,30 @@ def test_write_coco(tmp_path):
     path = write_coco(tmp_path / 'sub' / 'a.json', [{'id': 1, 'file_name': 'x.jpg', 'height': 4, 'width': 4}], [])
     payload = json.loads(path.read_text())
     assert payload['categories'][0]['name'] == 'person' and payload['images'][0]['id'] == 1
+
+
+def test_merge_coco_folders(tmp_path):
+    """Several folders (a split of one included) become one; crowd images can be left out; name clashes are errors."""
+    from rhis_plugin.data import CocoPersonDataset, merge_coco_folders
+    from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
+
+    scene = SceneConfig(height=48, width=64, min_persons=1, max_persons=2)
+    generate_dataset(tmp_path / 'a', 5, seed=0, cfg=scene)
+    generate_dataset(tmp_path / 'b', 3, seed=1, cfg=scene)
+    ann = json.loads((tmp_path / 'b' / 'annotations.json').read_text())
+    for info in ann['images']:
+        info['file_name'] = 'b_' + info['file_name']
+        (tmp_path / 'b' / 'images' / info['file_name'][2:]).rename(tmp_path / 'b' / 'images' / info['file_name'])
+    crowd = dict(ann['annotations'][0], id=999, iscrowd=1)
+    ann['annotations'].append(crowd)
+    (tmp_path / 'b' / 'annotations.json').write_text(json.dumps(ann))
+    counts = merge_coco_folders([f"{tmp_path / 'a'}:train", tmp_path / 'b'], tmp_path / 'm', drop_crowd_images=True)
+    merged = CocoPersonDataset(tmp_path / 'm')
+    assert counts == {'images': 4 + 2, 'persons': sum(len(merged[i]['masks']) for i in range(len(merged))),
+                      'dropped_images': 1}
+    assert len(merged) == 6 and all((tmp_path / 'm' / 'images' / i['file_name']).is_file()
+                                    for i in merged.coco.loadImgs(merged.image_ids))
+    kept = merge_coco_folders([tmp_path / 'b'], tmp_path / 'k')
+    assert kept['images'] == 3 and len(CocoPersonDataset(tmp_path / 'k')[0]['masks']) >= 1
+    with pytest.raises(ValueError, match='in both'):
+        merge_coco_folders([tmp_path / 'a', tmp_path / 'a'], tmp_path / 'clash')

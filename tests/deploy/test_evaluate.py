@@ -105,6 +105,34 @@ def test_detector_boxes_and_the_occluded_subset(scenes):
     assert metrics['bbox_AP'] == pytest.approx(1.0)
 
 
+def test_detector_masks_on_the_same_boxes(scenes):
+    """A detector's own masks are scored in RHIS's place, on its boxes: its GT-perfect masks score 100, and a
+    broken mask branch (masks shifted off the person) scores what such masks deserve; no RHIS backend needed."""
+    dataset = CocoPersonDataset(scenes)
+    by_image = {(dataset[i]['image'] * 255).round().byte().permute(1, 2, 0).numpy().tobytes(): dataset[i]
+                for i in range(len(dataset))}
+
+    def detector(shift):
+        def detect(image):
+            sample = by_image[image.tobytes()]
+            masks = np.roll(sample['masks'].numpy(), shift, axis=2)
+            return Detections(sample['boxes'].numpy().astype(np.float32),
+                              np.linspace(0.9, 0.5, len(masks)).astype(np.float32), np.zeros(len(masks), np.int64),
+                              masks=masks)
+        return detect
+
+    perfect = evaluate_rhis(None, dataset, detector(0), detector_masks=True)
+    assert perfect['masks'] == 'detector' and perfect['segm_AP'] == pytest.approx(1.0)
+    assert perfect['segm_AP_occluded'] == pytest.approx(1.0) and np.isnan(perfect['unet_iou'])
+    shifted = evaluate_rhis(None, dataset, detector(40), detector_masks=True)
+    assert shifted['segm_AP'] < 0.2 and shifted['bbox_AP'] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='masks=True'):
+        evaluate_rhis(None, dataset, lambda image: Detections(np.zeros((1, 4), np.float32), np.ones(1, np.float32),
+                                                              np.zeros(1, np.int64)), detector_masks=True)
+    with pytest.raises(ValueError, match='needs a detector'):
+        evaluate_rhis(None, dataset, None, detector_masks=True)
+
+
 def test_the_command_writes_its_metrics(scenes, tmp_path):
     weights = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis.pth')
     result = subprocess.run([str(RHIS), 'eval', '--data', str(scenes), '--rhis', str(weights), '--allow-random',
@@ -113,7 +141,7 @@ def test_the_command_writes_its_metrics(scenes, tmp_path):
     metrics = json.loads((tmp_path / 'eval.json').read_text())
     assert {'segm_AP', 'segm_AP_small', 'segm_AP_occluded', 'target_iou', 'box_filled_iou', 'unet_iou',
             'instances'} <= set(metrics)
-    assert 'mask (gt boxes, pycocotools at original size)' in result.stdout
+    assert 'rhis masks (gt boxes, pycocotools at original size)' in result.stdout
     refused = subprocess.run([str(RHIS), 'eval', '--data', str(scenes), '--rhis', str(weights)], capture_output=True,
                              text=True, timeout=600)
     assert refused.returncode == 2 and '--allow-random' in refused.stderr

@@ -24,7 +24,8 @@ def test_expected_configs_exist():
     schedule = '1xb4-36e_coco-person.py'
     assert {f'rhis/rhis-{b}_{d}_{schedule}' for b in ('b0', 'b1', 'b7') for d in ('gt-boxes', 'rtdetr-r18')} <= names
     assert {f'rhis/rhis-b0_rtdetr-r18-frozen_{schedule}', f'rhis/rhis-b0_rtmdet-tiny_{schedule}',
-            f'rhis/rhis-b0_faster-rcnn_r18_fpn_{schedule}', f'rtdetr/rtdetr_r18_{schedule}'} <= names
+            f'rhis/rhis-b0_faster-rcnn_r18_fpn_{schedule}', f'rtdetr/rtdetr_r18_{schedule}',
+            'mask_rcnn/mask-rcnn_r18_fpn_gn_1xb2-6e_people-384.py'} <= names
 
 
 def test_config_names_follow_mmdet_convention():

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from torchvision.ops import roi_align
@@ -120,3 +121,14 @@ def test_pytorch_predict_ranks_by_detection_score():
     assert torch.equal(confident_first[0], alone)
     with pytest.raises(ValueError, match='score tensors'):
         model.predict(images, boxes, cfg, scores=[])
+
+
+def test_exclusive_masks_give_each_pixel_to_the_highest_score():
+    from rhis_plugin.postprocess import exclusive_masks
+    masks = np.zeros((3, 4, 6), bool)
+    masks[0, :, :4] = True       # low score
+    masks[1, :, 2:] = True       # high score
+    masks[2, 0, 0] = True        # covered by the low-score mask, same score as it: the earlier one keeps it
+    out = exclusive_masks(masks, np.array([0.2, 0.9, 0.2]))
+    assert out[1].sum() == masks[1].sum() and not out[0][:, 2:].any() and out[0][:, :2].all()
+    assert not out[2].any() and not (out.sum(0) > 1).any() and masks[0].all(axis=0)[:4].all()  # input untouched
