@@ -39,7 +39,7 @@ from pathlib import Path
 
 import torch
 
-from rhis_plugin.data.coco_dataset import coco_person_dataset
+from rhis_plugin.data.coco_dataset import coco_person_dataset, datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
 from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, save_rhis
@@ -125,14 +125,6 @@ def model_options(args: argparse.Namespace) -> dict:
 def init_seed(contender: str, seed: int) -> int:
     """A seed for the contender's initial weights that depends on its name and the run's seed only."""
     return int(hashlib.sha256(f'{contender}:{seed}'.encode()).hexdigest()[:8], 16)
-
-
-def val_sets(specs: list[str]) -> dict[str, object]:
-    sets = {}
-    for spec in specs:
-        folder, _, source = spec.partition('#')
-        sets[spec] = coco_person_dataset(folder, sources=[source] if source else None)
-    return sets
 
 
 def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: int = 10) -> float:
@@ -268,7 +260,7 @@ def main(argv: list[str] | None = None) -> dict:
     unet = peopleseg_weights(args, args.contenders, out_dir)
     size = (args.image_size, args.image_size)
     train_set = coco_person_dataset(args.train, size, args.sources)
-    vals = val_sets(args.val)
+    vals = datasets_by_spec(args.val)
     records: dict[str, list[dict]] = {}
     for contender in args.contenders:
         for seed in args.seeds:

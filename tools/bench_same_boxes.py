@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rhis_plugin.data import coco_person_dataset
+from rhis_plugin.data import datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.deploy.detectors import load_detector
 from rhis_plugin.postprocess import PostprocessConfig, exclusive_masks
@@ -66,14 +66,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             raise SystemExit(f'--rhis wants ROW=CKPT[,CKPT...] (ROW not {OWN!r}), got {spec!r}')
         args.rows[row] = paths.split(',')
     return args
-
-
-def val_sets(specs: list[str]) -> dict[str, object]:
-    sets = {}
-    for spec in specs:
-        folder, _, source = spec.partition('#')
-        sets[spec] = coco_person_dataset(folder, sources=[source] if source else None)
-    return sets
 
 
 def run_row(args: argparse.Namespace, row: str, checkpoint: str | None, vals: dict, path: Path) -> dict:
@@ -177,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir) / args.name
-    vals = val_sets(args.val)
+    vals = datasets_by_spec(args.val)
     plan = {OWN: [None], **args.rows}
     rows: dict[str, list[dict]] = {}
     for row, checkpoints in plan.items():

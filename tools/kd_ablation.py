@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     teacher_checkpoint = args.teacher_checkpoint
     if teacher_checkpoint is None:
         teacher_checkpoint = run('teacher', stage['teacher'], args.teacher_iters, unet(args.teacher_peopleseg))
+    results['teacher_checkpoint'] = teacher_checkpoint
     run('student', stage['student'], args.student_iters, unet(args.student_peopleseg))
     kd_hook = dict(type='DistillationScheduleHook', by_epoch=False,
                    temperature=dict(start=args.temperature[0], end=args.temperature[1], kind=args.schedule))

@@ -1,8 +1,8 @@
 """Datasets, data generators and dataset-level metrics (framework-free)."""
 from .binary_seg_eval import BinarySegAccumulator
 from .coco import encode_mask, instance_annotation, merge_coco_folders, write_coco
-from .coco_dataset import (SPLITS, CocoPersonDataset, coco_person_dataset, collate_samples, letterbox, mask_boxes,
-                           parse_folder, split_of)
+from .coco_dataset import (SPLITS, CocoPersonDataset, coco_person_dataset, collate_samples, datasets_by_spec,
+                           letterbox, mask_boxes, parse_folder, split_of)
 from .coco_eval import CocoAccumulator
 from .distance_map import signed_distance_map
 from .images import read_rgb_image, rgb_to_tensor
@@ -10,6 +10,6 @@ from .occlusion import occlusion_by_annotation, others_in_box
 from .synthetic import Scene, SceneConfig, generate_dataset, make_scene
 
 __all__ = ['BinarySegAccumulator', 'encode_mask', 'instance_annotation', 'merge_coco_folders', 'write_coco', 'SPLITS', 'CocoPersonDataset',
-           'coco_person_dataset', 'collate_samples', 'letterbox', 'mask_boxes', 'parse_folder', 'split_of',
+           'coco_person_dataset', 'collate_samples', 'datasets_by_spec', 'letterbox', 'mask_boxes', 'parse_folder', 'split_of',
            'CocoAccumulator', 'signed_distance_map', 'read_rgb_image', 'rgb_to_tensor', 'occlusion_by_annotation',
            'others_in_box', 'Scene', 'SceneConfig', 'generate_dataset', 'make_scene']

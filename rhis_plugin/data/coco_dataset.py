@@ -24,7 +24,7 @@ from torch.utils.data import ConcatDataset, Dataset
 from .images import read_rgb_image, rgb_to_tensor
 
 __all__ = ['CocoPersonDataset', 'collate_samples', 'letterbox', 'mask_boxes', 'SPLITS', 'split_of',
-           'parse_folder', 'coco_person_dataset']
+           'parse_folder', 'coco_person_dataset', 'datasets_by_spec']
 
 SPLITS = ('all', 'train', 'val')
 VAL_EVERY = 5
@@ -176,6 +176,17 @@ def coco_person_dataset(folders: str | Path | Sequence[str | Path], image_size: 
         path, split = parse_folder(spec)
         parts.append(CocoPersonDataset(path, image_size=image_size, split=split, sources=_sources_for(path, sources)))
     return parts[0] if len(parts) == 1 else ConcatDataset(parts)
+
+
+def datasets_by_spec(specs: Sequence[str]) -> dict[str, Dataset]:
+    """One original-size dataset per spec, keyed by the spec: ``PATH[:split][#SOURCE]``, where ``#SOURCE`` keeps the
+    images whose ``source`` starts with SOURCE (e.g. ``coco_person_train:val#coco_train``: the coco val fifth's
+    images with COCO's own annotations), so that benchmarks score several val sets one by one."""
+    sets = {}
+    for spec in specs:
+        folder, _, source = spec.partition('#')
+        sets[spec] = coco_person_dataset(folder, sources=[source] if source else None)
+    return sets
 
 
 def _sources_for(path: Path, sources: Sequence[str] | None) -> Sequence[str] | None:

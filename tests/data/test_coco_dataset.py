@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from rhis_plugin.data import (CocoAccumulator, CocoPersonDataset, coco_person_dataset, collate_samples, parse_folder,
-                              split_of)
+from rhis_plugin.data import (CocoAccumulator, CocoPersonDataset, coco_person_dataset, collate_samples, datasets_by_spec,
+                              parse_folder, split_of)
 from rhis_plugin.data.coco import encode_mask
 from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
 from rhis_plugin.losses import RHISLoss
@@ -46,6 +46,14 @@ def test_sources_and_several_folders(folder):
     assert len(own) == 4                                 # even ids, minus the validation fifth
     both = coco_person_dataset([f'{folder}:train', f'{folder}:val'], image_size=(64, 64))
     assert len(both) == 10 and both[9]['image'].shape == (3, 64, 64)
+
+
+def test_val_sets_by_spec_keep_the_split_and_source(folder):
+    specs = [f'{folder}:val', f'{folder}:train#coco_train', str(folder)]
+    sets = datasets_by_spec(specs)
+    assert list(sets) == specs
+    assert [len(sets[spec]) for spec in specs] == [2, 4, 10]
+    assert sets[specs[0]][0]['image'].shape[1:] == (64, 64)    # original size: benchmarks score there
 
 
 def test_crowd_regions_are_ignored_in_targets_losses_and_evaluation(folder):
