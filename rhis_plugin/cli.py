@@ -27,8 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument('--out', default='outputs/demo')
     demo.add_argument('--source', help="image, folder or video (default: Ultralytics' bundled bus.jpg and zidane.jpg)")
     demo.add_argument('--detector', default='auto',
-                      help="'auto' (yolo11n.pt when cached, else hog; never downloads), 'hog' (OpenCV's HOG people "
-                           'detector), or a detector file as for rhis predict (yolo11n.pt here may download)')
+                      help="'auto' (yolo11n.pt: the cached file, or Ultralytics downloads it when online; OpenCV's HOG "
+                           "people detector only when that fails, with a line saying so), 'hog', or a detector file "
+                           'as for rhis predict')
     demo.add_argument('--rhis', default='starter', help="RHIS weights (default: the bundled starter model)")
     demo.add_argument('--synthetic', action='store_true',
                       help='instead: train briefly on generated scenes, then score and draw the held-out ones')

@@ -1,9 +1,10 @@
-"""``rhis demo``: people in real photos segmented by the bundled starter model, in seconds, with no download.
+"""``rhis demo``: people in real photos segmented by the bundled starter model, in seconds.
 
 Default: the photos that ship with Ultralytics (``bus.jpg``, ``zidane.jpg``; AGPL-3.0, credit Ultralytics), or
-``--source``; person boxes from ``yolo11n.pt`` when it is cached (working directory or Ultralytics' weights folder;
-nothing is downloaded), else OpenCV's HOG people detector (``--detector hog|PATH`` chooses); masks from the starter
-model. Writes ``overlays/``, ``masks/`` (one PNG per person), ``results.json`` and a timing line.
+``--source``; person boxes from ``yolo11n.pt`` (cached in the working directory or Ultralytics' weights folder, or
+downloaded by Ultralytics when online), and from OpenCV's HOG people detector only when that fails, with a line saying
+so (``--detector hog|PATH`` chooses); masks from the starter model, scored by their quality (a box with no person in
+it is not painted). Writes ``overlays/``, ``masks/`` (one PNG per person), ``results.json`` and a timing line.
 
 ``--synthetic`` (generated scenes) or ``--train DIR --val DIR`` instead runs a short training from a pretrained start
 (ImageNet ROI encoder, the starter's people-seg UNet) and writes metrics, a loss curve, overlays and the model.
@@ -21,11 +22,12 @@ import torch
 
 from .data.coco_dataset import coco_person_dataset
 from .data.synthetic import SceneConfig, generate_dataset
-from .deploy.pipeline import draw_overlay
+from .deploy.evaluate import evaluate_rhis
+from .deploy.pipeline import RHISBackend, draw_overlay
 from .models import build_rhis, preset_config as build_rhis_config, save_rhis
 from .models.imagenet import imagenet_weights_name
 from .postprocess import PostprocessConfig
-from .training import TrainConfig, evaluate_target_iou, mask_ap_on_gt_boxes, train_rhis
+from .training import TrainConfig, train_rhis
 from .weights import STARTER, STARTER_PRESET
 
 SCORES = ('segm_AP', 'segm_AP50', 'segm_AP75')
@@ -42,14 +44,27 @@ def demo_images() -> list[Path]:
     return [assets / name for name in DEMO_IMAGES if (assets / name).is_file()]
 
 
-def demo_detector(spec: str = 'auto', device: str = 'cpu') -> tuple[Any, str]:
-    """(detector, description): ``auto`` is ``yolo11n.pt`` when cached, else HOG; ``hog``; or any detector file."""
+HOG_NOTE = ("OpenCV's HOG people detector finds upright, mostly whole people only: expect missed and wrong boxes, "
+            'and the masks are only as good as the boxes (pass --detector with a real detector)')
+
+
+def demo_detector(spec: str = 'auto', device: str = 'cpu',
+                  log: Callable[[str], None] = print) -> tuple[Any, str]:
+    """(detector, description) for ``spec``: ``auto`` is ``yolo11n.pt`` as Ultralytics users expect (the cached file,
+    or Ultralytics downloads it when online), and OpenCV's HOG people detector only when that fails, with one line
+    saying why and what HOG's boxes are worth; ``hog``; or any detector file ``rhis predict`` takes."""
     from .deploy.detectors import cached_ultralytics_weights, load_detector
     if spec == 'auto':
         cached = cached_ultralytics_weights('yolo11n.pt')
-        spec = str(cached) if cached is not None else 'hog'
-    conf = 0.5 if spec == 'hog' else 0.25
-    return load_detector(spec, conf=conf, device=device), spec
+        try:
+            return load_detector(str(cached or 'yolo11n.pt'), conf=0.25, device=device), str(cached or 'yolo11n.pt')
+        except Exception as error:      # offline, no Ultralytics, a broken download: the demo still runs
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            log(f'rhis demo: yolo11n.pt is not available ({reason[:160]}); falling back to HOG. {HOG_NOTE}.')
+            return load_detector('hog', conf=0.5, device=device), 'hog'
+    if spec == 'hog':
+        log(f'rhis demo: {HOG_NOTE}.')
+    return load_detector(spec, conf=0.5 if spec == 'hog' else 0.25, device=device), spec
 
 
 def run_demo(out_dir: str | Path = 'outputs/demo', source: str | Path | None = None, detector: str = 'auto',
@@ -59,7 +74,7 @@ def run_demo(out_dir: str | Path = 'outputs/demo', source: str | Path | None = N
     Returns:
         ``frames``, ``instances``, ``detector``, ``seconds`` (detector + RHIS + writing, after loading) and ``out_dir``.
     """
-    from .deploy.pipeline import RHISBackend, run_predict
+    from .deploy.pipeline import run_predict
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if source is None:
@@ -67,7 +82,7 @@ def run_demo(out_dir: str | Path = 'outputs/demo', source: str | Path | None = N
         source.mkdir(exist_ok=True)
         for image in demo_images():
             shutil.copyfile(image, source / image.name)
-    model, name = demo_detector(detector, device)
+    model, name = demo_detector(detector, device, log)
     backend = RHISBackend(weights, device)
     start = time.perf_counter()
     summary = run_predict(model, backend, source, out_dir, PostprocessConfig(dilation=1), progress=False)
@@ -120,8 +135,7 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
     else:
         letterbox = (image_size, image_size)
     train_set = coco_person_dataset(train, image_size=letterbox)
-    val_roi = coco_person_dataset(val, image_size=letterbox)
-    val_images = coco_person_dataset(val)           # original sizes, for image-space mask AP
+    val_images = coco_person_dataset(val)           # original sizes: scored as `rhis eval` scores them
 
     model = build_rhis(preset, pretrained=imagenet_weights_name(build_rhis_config(preset).roi_encoder) is not None,
                        peopleseg_weights=peopleseg)
@@ -130,8 +144,8 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
                                                        max_seconds=None if minutes is None else minutes * 60),
                          device=device, log=log)
     metrics: dict[str, Any] = {'preset': preset, 'iterations': history[-1]['iter'] if history else 0}
-    metrics.update(evaluate_target_iou(model, val_roi, device=device))
-    metrics.update({k: v for k, v in mask_ap_on_gt_boxes(model, val_images, device).items() if k in SCORES})
+    scores = evaluate_rhis(RHISBackend.from_model(model, device), val_images)
+    metrics.update({k: scores[k] for k in (*SCORES, 'target_iou', 'box_filled_iou', 'unet_iou')})
     metrics['seconds'] = round(time.perf_counter() - start, 1)
 
     overlays = out_dir / 'overlays'

@@ -48,7 +48,7 @@ TINY_TOOLS = {
                          '--max-rois', '1', '--latency-size', '64', '64', '--contenders', 'rhis_lite0_64x48',
                          'fcn_lite0_14x14_dice_boundary', 'box_filled'],
     'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
-    'bench_speed.py': ['--presets', 'rhis_b0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
+    'bench_speed.py': ['--presets', 'rhis_lite0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
                        '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0'],
     'bench_working_size.py': ['--sizes', '64', '--iters', '1', '--peopleseg-iters', '1', '--image-size', '64'],
     'merge_coco.py': [],
@@ -151,10 +151,8 @@ def test_commands_run_and_the_model_learns(tmp_path):
             assert 'peopleseg/iou' in output, output[-3000:]
     # The README's training run learns: held-out target IoU clearly above filling the box.
     from rhis_plugin.data.coco_dataset import CocoPersonDataset
-    from rhis_plugin.models import load_rhis
-    from rhis_plugin.training import evaluate_target_iou
-    metrics = evaluate_target_iou(load_rhis(tmp_path / 'work_dirs/rhis.pth'),
-                                  CocoPersonDataset(tmp_path / 'data/synthetic/val'))
+    from rhis_plugin.deploy import RHISBackend, evaluate_rhis
+    metrics = evaluate_rhis(RHISBackend(tmp_path / 'work_dirs/rhis.pth'), CocoPersonDataset(tmp_path / 'data/synthetic/val'))
     print(json.dumps(metrics))
     assert metrics['target_iou'] > metrics['box_filled_iou'] + 0.1, metrics
 
@@ -222,8 +220,9 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                                                     for v in row['val'].values())
             assert '| rhis_lite0_64x48 | ImageNet |' in printed
         elif 'speed' in out:
-            ours = results['rhis']['rhis_b0_64x48']
-            assert set(results['rhis']) == {'rhis_b0_64x48', 'upstream_b0_64x48'}
+            ours = results['rhis']['rhis_lite0_64x48']
+            assert list(results['rhis']) == ['rhis_lite0_64x48', 'upstream_b0_64x48']    # the default leads
+            assert results['summary']['preset'] == 'rhis_lite0_64x48' and results['summary']['rhis_overhead'] > 0
             assert set(results['detectors']) == {'yolo11n', 'yolo11n-seg'}
             assert set(ours['torch_cpu']) >= {'params', 'macs_per_roi', 'macs_per_image', 'latency_ms', 'peak_rss_mb',
                                               'paste_ms'}

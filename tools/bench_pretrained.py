@@ -77,13 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
                      '--image-size', str(args.image_size), str(args.image_size), '--lr', str(args.lr),
                      '--seed', str(seed), '--metrics', str(path), *common])
             heads.append(json.loads(path.read_text()))
-        stage1 = json.loads(unet_json.read_text())
         rows[arm] = {'preset': spec['preset'], 'start': 'ImageNet' if spec['pretrained'] else 'scratch',
                      'seeds': args.seeds, 'val': {}}
-        for val in args.val:
+        for val in args.val:     # every figure by rhis eval's protocol, on the models as trained (one UNet per arm)
             rows[arm]['val'][val] = {**mean_sd('segm_AP', [h['val'][val]['segm_AP'] for h in heads]),
                                      **mean_sd('target_iou', [h['val'][val]['target_iou'] for h in heads]),
-                                     'unet_iou': stage1['val'][val]['iou']}
+                                     'unet_iou': heads[0]['val'][val]['unet_iou']}
     results = {'command': 'python tools/bench_pretrained.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'train': args.train, 'peopleseg_iters': args.peopleseg_iters, 'iters': args.iters,
                'image_size': args.image_size, 'threads': args.threads, 'arms': rows}

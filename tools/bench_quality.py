@@ -11,8 +11,9 @@ one trained here at the working size, the geometry it then runs at; its IoU on e
 (train letterboxed to ``--image-size``), box jitter, batch, ROIs per image, the data order and jitter of each seed,
 and the schedule (AdamW, warm-up + cosine over the largest ``--iters``; the smaller ones are points of that run's
 learning curve). Each contender's initial weights come from its own seed (name + seed), so they do not depend on
-the order of the runs. ROI encoders start from ImageNet; ``<preset>_scratch`` is the same contender with its ROI
-encoder from scratch (the frozen UNet is the same for both), so the share of the ImageNet start is visible.
+the order of the runs. RHIS ROI encoders start from ImageNet (the reference architecture has none: from scratch);
+``<preset>_scratch`` is the same contender with its ROI encoder from scratch (the frozen UNet is the same for both),
+so the share of the ImageNet start is visible.
 
 Contenders are presets, trained with their family's loss: ``rhis_*`` and ``upstream_*`` with RHISLoss, ``fcn_*``
 with Mask R-CNN's BCE; ``fcn_*_dice_boundary`` is the FCN head with the terms of RHIS's loss that apply to a
@@ -44,7 +45,8 @@ from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
 from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, save_rhis
 from rhis_plugin.models.rhis import RHIS
-from rhis_plugin.training import OCCLUDED, TrainConfig, train_peopleseg, train_rhis
+from rhis_plugin.data.occlusion import OCCLUDED
+from rhis_plugin.training import TrainConfig, train_peopleseg, train_rhis
 from rhis_plugin.utils.benchmark import machine_description, mean_sd, median_latency, write_json
 
 DEFAULT_CONTENDERS = ['rhis_lite0_64x48', 'upstream_lite0_64x48', 'fcn_lite0_14x14', 'fcn_lite0_14x14_dice_boundary',
@@ -100,8 +102,10 @@ def preset_of(contender: str) -> str:
 
 
 def imagenet_start(contender: str) -> bool:
-    """Whether the contender's ROI encoder starts from the offline ImageNet weights (lite encoders, not ``_scratch``)."""
-    return not contender.endswith(SCRATCH) and preset_of(contender).split('_')[1].startswith('lite')
+    """Whether the contender's ROI encoder starts from the offline ImageNet weights: RHIS presets with lite encoders, not
+    ``_scratch``. The reference architecture and the FCN head have no ROI encoder: they start from scratch."""
+    return (build_family(contender) == 'rhis' and not contender.endswith(SCRATCH)
+            and preset_of(contender).split('_')[1].startswith('lite'))
 
 
 def loss_of(contender: str) -> torch.nn.Module | None:

@@ -17,7 +17,8 @@ Measured, each (model, backend) in a fresh process so that peak memory is its ow
 
 Printed ratios (ORT CPU, 10 persons): ``rhis_overhead = RHIS / YOLO11n``, ``pipeline_vs_seg = (YOLO11n + RHIS) /
 YOLO11n-seg``, ``frame_scaling = RHIS at 1080x1920 / at 480x640``, and each preset's speed-up over
-``upstream_b0_64x48``. Run it alone on the machine.
+``upstream_b0_64x48``; the JSON's ``summary`` holds the first preset's (the default's) two target ratios at the first
+frame size on the first of ORT CPU / PyTorch CPU measured. Run it alone on the machine.
 """
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rhis_plugin.models.presets import DEFAULT_PRESET
 from rhis_plugin.utils.benchmark import machine_description, write_json
 
 BASELINE = 'upstream_b0_64x48'
-DEFAULT_PRESETS = ['rhis_b0_64x48', 'rhis_b1_80x60', 'upstream_b0_64x48', 'fcn_b0_14x14']
+# The default preset leads: the summary ratios and the per-stage breakdown are the first preset's.
+DEFAULT_PRESETS = [DEFAULT_PRESET, 'rhis_b0_64x48', 'upstream_b0_64x48', 'fcn_lite0_14x14']
 DETECTORS = {'yolo11n': 'yolo11n.yaml', 'yolo11n-seg': 'yolo11n-seg.yaml'}
 REFERENCE_ROIS = '10'
 
@@ -244,7 +247,7 @@ def ratios(results: dict, backends: list[str]) -> None:
     base = results['rhis'].get(BASELINE)
     for preset, row in results['rhis'].items():
         r = row['ratios'] = {}
-        if base is not None:
+        if base is not None and 'torch_cpu' in row:       # complexity is counted with the PyTorch CPU run
             r['macs_per_roi'] = row['torch_cpu']['macs_per_roi'] / base['torch_cpu']['macs_per_roi']
             r['params'] = row['torch_cpu']['params'] / base['torch_cpu']['params']
         for backend in backends:
@@ -314,6 +317,7 @@ def main(argv: list[str] | None = None) -> dict:
             results['detectors'].setdefault(name, {})[backend] = run_worker('detector', name, backend, args)
     results['breakdown'] = run_worker('breakdown', args.presets[0], 'torch_cpu', args)
     ratios(results, backends)
+    results['summary'] = summary(results, backends)
     print_table(results, backends)
     if args.out:
         write_json(args.out, results)
@@ -342,8 +346,9 @@ def print_table(results: dict, backends: list[str]) -> None:
     for name, row in results['detectors'].items():
         for backend in backends:
             m = row[backend]
+            gmac = row.get('torch_cpu', {}).get('gmac', float('nan'))
             print(f'{name:<18} {results["detector_size"]:>10} {backend:>10} {m["latency_ms"]:>9.1f} (whole model, '
-                  f'{row["torch_cpu"].get("gmac", float("nan")):.2f} GMAC) {m.get("peak_rss_mb", 0):>8.0f} MB')
+                  f'{gmac:.2f} GMAC) {m.get("peak_rss_mb", 0):>8.0f} MB')
     print('\nratios at 10 persons (< 1: RHIS is cheaper)')
     for preset, row in results['rhis'].items():
         shown = {k: v for k, v in row['ratios'].items() if not k.startswith('speedup_') or k.endswith('_10')}
@@ -354,6 +359,20 @@ def print_table(results: dict, backends: list[str]) -> None:
               'persons, PyTorch CPU: ' + ', '.join(f'{k} {b[k]["ms"]:.1f} ms / {b[k]["gmac"]:.2f} GMAC'
                                                     for k in ('unet', 'roi_align', 'encoder', 'decoder', 'paste')))
     print('(speed-up over upstream_b0_64x48 in ratios: speedup_<backend>_<frame>_<persons>)')
+    if results.get('summary'):
+        print('targets, ' + ', '.join(f'{k} {v}' for k, v in results['summary'].items()))
+
+
+def summary(results: dict, backends: list[str]) -> dict:
+    """The first preset's target ratios at 10 persons on the first frame size (ORT CPU when measured)."""
+    preset = next(iter(results['rhis']))
+    backend = next((b for b in ('ort_cpu', 'torch_cpu') if b in backends), backends[0])
+    size = results['frame_sizes'][0]
+    out: dict = {'preset': preset, 'backend': backend, 'frame_size': size, 'persons': int(REFERENCE_ROIS)}
+    for key in ('rhis_overhead', 'pipeline_vs_seg'):
+        value = results['rhis'][preset]['ratios'].get(f'{key}_{backend}_{size}')
+        out[key] = None if value is None else round(value, 2)
+    return out
 
 
 if __name__ == '__main__':

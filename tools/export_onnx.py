@@ -6,6 +6,9 @@
     python tools/export_onnx.py --preset rhis_lite0_64x48 --out rhis_random.onnx  # random weights (for tests)
     python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --detector yolo11n.onnx --out yolo11n_rhis.onnx
 
+A checkpoint whose frozen people-seg UNet was never loaded or trained is refused unless --allow-random; the UNet's
+origin goes into the file's metadata_props (and the JSON sidecar), where rhis predict reads it.
+
 With ``--detector`` (an Ultralytics export made with ``nms=True``, or an RT-DETR / D-FINE / DEIM export) the
 detector and RHIS become one file: frame in; boxes, scores, labels and ROI masks out (rhis_plugin.deploy.end_to_end).
 """
@@ -16,7 +19,7 @@ from rhis_plugin.deploy import export_end_to_end, export_onnx
 from rhis_plugin.models import build_rhis, list_presets, rhis_from_weights
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--checkpoint', help="an RHIS checkpoint (save_rhis, tools/train_rhis.py, a joint Ultralytics "
@@ -33,10 +36,13 @@ def main() -> int:
                         help="with --detector: the detector's person labels (default 0)")
     parser.add_argument('--detector-size', type=int, nargs=2, metavar=('H', 'W'),
                         help="with --detector: the detector's input size when its graph does not fix it")
-    args = parser.parse_args()
+    parser.add_argument('--allow-random', action='store_true',
+                        help='export a checkpoint whose frozen people-seg UNet is random (recorded as such)')
+    args = parser.parse_args(argv)
     try:
-        # The sidecar records where the people-seg UNet came from; rhis predict refuses random ones unless asked.
-        model = rhis_from_weights(args.checkpoint, allow_random=True, aux_heads=False) if args.checkpoint else \
+        # The file records where the people-seg UNet came from; rhis predict refuses random ones unless asked.
+        model = rhis_from_weights(args.checkpoint, allow_random=args.allow_random, source='export_onnx',
+                                  aux_heads=False) if args.checkpoint else \
             build_rhis(args.preset, peopleseg_weights='random', aux_heads=False)
         size = args.image_size and tuple(args.image_size)
         if args.detector:

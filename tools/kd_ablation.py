@@ -14,13 +14,15 @@ named in ``STAGES`` (configs/mmdet/peopleseg/, rhis/ and kd/).
 from __future__ import annotations
 
 import argparse
+import json
 import os.path as osp
 import sys
 import time
+from pathlib import Path
 
 import rhis_plugin.mmdet  # noqa: F401  (registers the plugin's modules)
 from rhis_plugin.mmdet.runner import short_run_config, train_and_validate
-from rhis_plugin.utils.benchmark import write_json
+from rhis_plugin.utils.benchmark import mean_sd, write_json
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'mmdet')
 STAGES = {
@@ -54,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--teacher-checkpoint', help='skip teacher training and use these weights')
     parser.add_argument('--teacher-peopleseg', help='instance stage: trained people-seg UNet for the teacher RHIS')
     parser.add_argument('--student-peopleseg', help='instance stage: trained people-seg UNet for the students')
+    parser.add_argument('--allow-random', action='store_true',
+                        help='instance stage: train on a random frozen UNet where no --*-peopleseg is given (this then '
+                             'measures distilling the head alone; the JSON records it)')
     parser.add_argument('--work-dir', default='work_dirs/kd_ablation')
     parser.add_argument('--num-workers', type=int, default=0)
     parser.add_argument('--seed', type=int, default=0)
@@ -64,19 +69,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     stage = STAGES[args.stage]
+    unset = [f'--{who}-peopleseg' for who in ('teacher', 'student') if getattr(args, f'{who}_peopleseg') is None
+             and not (who == 'teacher' and args.teacher_checkpoint)]
+    if args.stage == 'instance' and unset and not args.allow_random:
+        sys.exit(f"error: no people-seg UNet for the instance stage ({', '.join(unset)}): the heads would train on "
+                 'a random frozen UNet. Give stage-1 weights, or --allow-random to measure distilling the head alone')
     size = tuple(args.image_size) if args.image_size else stage['image_size']
     common = dict(data_root=args.data_root, image_size=size, batch_size=args.batch_size, lr=args.lr,
                   num_workers=args.num_workers, seed=args.seed)
     results: dict = {'stage': args.stage, 'data_root': args.data_root, 'image_size': list(size),
                      'teacher_iters': args.teacher_iters, 'student_iters': args.student_iters,
                      'kd_weight': args.kd_weight, 'temperature': list(args.temperature), 'schedule': args.schedule,
-                     'runs': {}}
+                     'peopleseg': {'teacher': args.teacher_peopleseg, 'student': args.student_peopleseg,
+                                   'random_allowed': args.allow_random}, 'runs': {}}
 
     def unet(path: str | None) -> dict:
         if args.stage != 'instance':
             return {}
         if path is None:
-            print("note: no people-seg UNet given: the heads train on a random frozen UNet ('random', on purpose)")
+            print("note: no people-seg UNet given: the heads train on a random frozen UNet ('random', --allow-random)")
         return {'model.roi_head.peopleseg_checkpoint': path or 'random'}
 
     def run(name: str, config: str, iters: int, options: dict | None = None) -> str:
@@ -114,7 +125,31 @@ def main(argv: list[str] | None = None) -> dict:
     print(f'distillation changes {main_metric} by {gain:+.4f}')
     if args.out:
         write_json(args.out, results)
+        summary = summarise_seeds(Path(args.out).parent, args.stage)
+        if summary is not None:
+            print(f"over seeds {summary['seeds']}: distillation changes {main_metric} by "
+                  f"{summary['kd_gain']:+.4f} +- {summary['kd_gain_sd']:.4f} ({Path(args.out).parent / 'summary.json'})")
     return results
+
+
+def summarise_seeds(folder: Path, stage: str) -> dict | None:
+    """Mean +- sd over the ``kd_<stage>_seed*.json`` runs in ``folder`` (more than one), into ``summary.json``:
+    the per-run metrics and the gain, so that the README's figures come from a file."""
+    runs = {int(p.stem.rsplit('seed', 1)[1]): json.loads(p.read_text())
+            for p in sorted(folder.glob(f'kd_{stage}_seed*.json')) if p.stem.rsplit('seed', 1)[1].isdigit()}
+    if len(runs) < 2:
+        return None
+    seeds = sorted(runs)
+    summary: dict = {'stage': stage, 'seeds': seeds, 'runs': {}}
+    for name in ('teacher', 'student', 'student_kd'):
+        present = [runs[s]['runs'][name] for s in seeds if name in runs[s]['runs']]
+        summary['runs'][name] = {'seeds': [s for s in seeds if name in runs[s]['runs']], 'metrics': {}}
+        for metric in present[0]['metrics'] if present else []:
+            summary['runs'][name]['metrics'].update(mean_sd(metric, [r['metrics'][metric] for r in present]))
+    summary.update(mean_sd('kd_gain', [runs[s]['kd_gain'] for s in seeds]))
+    summary['kd_gain_per_seed'] = [runs[s]['kd_gain'] for s in seeds]
+    write_json(folder / 'summary.json', summary)
+    return summary
 
 
 if __name__ == '__main__':

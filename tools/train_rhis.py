@@ -3,7 +3,8 @@
 
 Stage 2 of three: the people-seg UNet first (tools/train_peopleseg.py, or the starter model's: --peopleseg starter),
 then this head, then detector + head. Folders are PATH or PATH:train / PATH:val (the coco-val-fifth split).
-Each --val folder gets the reference's ROI target IoU (letterboxed) and oracle-box mask AP (original sizes).
+Each --val folder is scored as `rhis eval` scores it (rhis_plugin.deploy.evaluate_rhis, GT boxes, original sizes):
+mask AP, the reference's ROI target IoU, the UNet's person IoU.
 
 Example (synthetic data, a few CPU minutes):
     python tools/make_synthetic.py --out data/syn/train --num-images 120 --height 128 --width 128
@@ -22,7 +23,8 @@ import torch
 
 from rhis_plugin.data import coco_person_dataset
 from rhis_plugin.models import DEFAULT_PRESET, build_rhis, list_presets, save_rhis
-from rhis_plugin.training import TrainConfig, add_train_arguments, evaluate_target_iou, mask_ap_on_gt_boxes, train_rhis
+from rhis_plugin.deploy import RHISBackend, evaluate_rhis
+from rhis_plugin.training import TrainConfig, add_train_arguments, train_rhis
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,7 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="people-seg UNet weights: a stage-1 checkpoint, 'starter' (the bundled model's UNet, "
                              "lite0 presets) or 'random' (a random frozen UNet, on purpose)")
     parser.add_argument('--pretrained', action='store_true',
-                        help='start the ROI encoder from ImageNet weights installed offline (lite presets)')
+                        help='start the ROI encoder from ImageNet weights installed offline (lite presets). The '
+                             "people-seg UNet keeps the --peopleseg weights: ImageNet reaches its encoder only under "
+                             "--peopleseg random")
     parser.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'), default=None,
                         help='letterbox training images to this size (required when image sizes differ)')
     add_train_arguments(parser, iters=300, lr=5e-3)
@@ -52,26 +56,25 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         train = coco_person_dataset(args.train, args.image_size, sources=args.sources)
-        vals = {spec: (coco_person_dataset(spec, args.image_size), coco_person_dataset(spec)) for spec in args.val}
-        model = build_rhis(args.preset, peopleseg_weights=args.peopleseg)
+        vals = {spec: coco_person_dataset(spec) for spec in args.val}
+        # ImageNet first, then the stage-1 UNet over it: the trained UNet is never overwritten.
+        model = build_rhis(args.preset, pretrained=args.pretrained, peopleseg_weights=args.peopleseg)
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    if args.pretrained:
-        from rhis_plugin.models.presets import load_encoder_imagenet_weights
-        load_encoder_imagenet_weights(model)
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     start = time.perf_counter()
     history = train_rhis(model, train, cfg, device=args.device)
     metrics = {'preset': args.preset, 'peopleseg': str(args.peopleseg), 'pretrained': args.pretrained,
                'train_images': len(train), 'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),
                'final_loss': history[-1]['loss'] if history else float('nan'), 'val': {}}
-    for spec, (letterboxed, original) in vals.items():
-        scores = {**evaluate_target_iou(model, letterboxed, device=args.device),
-                  **mask_ap_on_gt_boxes(model, original, device=args.device)}
+    backend = RHISBackend.from_model(model, args.device)
+    for spec, dataset in vals.items():
+        scores = evaluate_rhis(backend, dataset)
         metrics['val'][spec] = scores
         print(f"{spec}: mask AP {100 * scores['segm_AP']:.1f} (GT boxes), target IoU {scores['target_iou']:.4f} "
-              f"(box filled {scores['box_filled_iou']:.4f}) on {scores['num_rois']} ROIs")
+              f"(box filled {scores['box_filled_iou']:.4f}), UNet IoU {scores['unet_iou']:.3f} on "
+              f"{scores['instances']} persons")
     if args.out:
         path = save_rhis(model.cpu(), args.out, half=args.half, preset=args.preset, iters=args.iters,
                          train=args.train, sources=args.sources)

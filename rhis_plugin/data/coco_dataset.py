@@ -114,7 +114,7 @@ class CocoPersonDataset(Dataset):
         keep = mask_tensor.flatten(1).any(dim=1)
         mask_tensor = mask_tensor[keep]
         return {'image': image, 'masks': mask_tensor, 'boxes': mask_boxes(mask_tensor), 'crowd': crowd_mask,
-                'image_id': image_id, 'scale': scale, 'orig_size': tuple(rgb.shape[:2])}
+                'image_id': image_id, 'file_name': info['file_name'], 'scale': scale, 'orig_size': tuple(rgb.shape[:2])}
 
 
 def letterbox(image: torch.Tensor, masks: torch.Tensor,

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from pycocotools.coco import COCO
 
+OCCLUDED = 0.1      # a person is occluded when its box holds >= this fraction of another person's pixels
+
 
 def others_in_box(masks: list[np.ndarray]) -> np.ndarray:
     """For each instance i, the largest fraction of another instance's pixels inside i's tight box.

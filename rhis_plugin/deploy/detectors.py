@@ -1,4 +1,9 @@
-"""Detector adapters: anything that finds people becomes a callable ``RGB image -> Detections``.
+"""Detector adapters: anything that finds people becomes a callable ``(RGB image, name) -> Detections``.
+
+One way to call every detector: ``detector(image, name)``, where ``name`` is the image's file name (a frame's
+``video.mp4#000012``, or ``''`` when there is none). Detectors that look at pixels ignore it; a detections file
+(:class:`JsonDetections`) needs it to find the image's boxes. Callers pass it always, so no caller special-cases
+one kind of detector.
 
 - :class:`UltralyticsDetector`: ``YOLO``/``RTDETR`` models (``.pt``, ``.yaml``, or Ultralytics' own ONNX exports,
   raw, ``nms=True`` or NMS-free, run by Ultralytics' AutoBackend exactly as ``yolo predict`` runs them);
@@ -136,7 +141,7 @@ class UltralyticsDetector:
         self.classes = classes
         self.label_space = label_space_of([model.names[i] for i in sorted(model.names)])
 
-    def __call__(self, image: np.ndarray) -> Detections:
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
         # retina_masks: a segmentation model's own masks at the original size (Ultralytics' most precise option).
         extra = {'retina_masks': True} if self.masks else {}
         if self.imgsz is not None:
@@ -169,7 +174,7 @@ class MMDetDetector:
         names = (self.model.dataset_meta or {}).get('classes') or ('person',)
         self.label_space = label_space_of(list(names))
 
-    def __call__(self, image: np.ndarray) -> Detections:
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
         pred = self._infer(self.model, np.ascontiguousarray(image[..., ::-1])).pred_instances
         labels = pred.labels.cpu().numpy().astype(np.int64)
         masks = None
@@ -212,7 +217,7 @@ class OnnxDetrDetector:
         self.input_size = input_size or static or (640, 640)
         self.outputs, self.conf, self.classes = outputs, conf, classes
 
-    def __call__(self, image: np.ndarray) -> Detections:
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
         height, width = image.shape[:2]
         tensor = rgb_to_tensor(image)[None]
         tensor = F.interpolate(tensor, size=self.input_size, mode='bilinear', align_corners=False)
@@ -227,7 +232,8 @@ class OnnxDetrDetector:
 
 
 class JsonDetections:
-    """Detections read from a COCO results file; call it with the image path as ``name``.
+    """Detections read from a COCO results file; call it with the image's file name as ``name`` (matched by its
+    last path component).
 
     Category ids and image ids pass through to the results; ``classes`` are COCO category ids (default: person,
     1; ``None`` keeps every category).
@@ -286,7 +292,7 @@ class HOGPeopleDetector:
         self.conf, self.max_side, self.iou = conf, max_side, iou
         self.label_space = 'single'
 
-    def __call__(self, image: np.ndarray) -> Detections:
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
         cv2 = self.cv2
         height, width = image.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))

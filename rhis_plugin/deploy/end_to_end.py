@@ -16,7 +16,6 @@ DETR-family contract (inputs ``images``, ``orig_target_sizes``; outputs ``labels
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..models.weights_origin import peopleseg_origin
+from ..models.weights_origin import ORIGIN_KEY, model_origin_record
 from .._optional import require
 from ..data.images import rgb_to_tensor
 from ..models.rhis import RHIS
@@ -35,7 +34,7 @@ from ..models.rois import image_size_of, size_tensor
 from ..postprocess import RoIMasks
 from ..version import __version__
 from .export import ANTIALIAS_OPSET, register_antialias_symbolic
-from .onnx_session import onnx_session
+from .onnx_session import onnx_session, read_metadata, write_metadata
 
 __all__ = ['DETECTOR_FORMATS', 'DetectorInput', 'DetectionsToMasks', 'detector_format', 'export_end_to_end',
            'EndToEndResult', 'OnnxEndToEnd']
@@ -226,14 +225,13 @@ def export_end_to_end(rhis: RHIS, detector: str | Path, path: str | Path, conf: 
                'detector': detector.name, 'detector_format': kind, 'detector_size': list(size), 'conf': conf,
                'classes': list(classes), 'frame_size': None if frame_size is None else list(frame_size),
                'working_size': cfg.working_size, 'config': cfg.to_dict(), 'mask_size': list(cfg.mask_size),
-               'peopleseg_weights': peopleseg_origin(rhis) or (None if cfg.freeze_unet else 'trained'),
+               ORIGIN_KEY: model_origin_record(rhis),
                'inputs': {'frame': 'float32 [1,3,H,W] RGB in [0,1]'},
                'outputs': {'boxes': 'float32 [N,4] x1,y1,x2,y2 frame pixels', 'scores': 'float32 [N]',
                            'labels': "int64 [N] the detector's labels",
                            'roi_masks': 'float32 [N,mh,mw] target-person probability in each box',
                            'binary_masks': 'float32 [1,1,h,w] person probability at the working size'}}
-    path.with_suffix(path.suffix + '.json').write_text(json.dumps(sidecar, indent=2))
-    return path
+    return write_metadata(path, sidecar)
 
 
 @dataclass
@@ -268,8 +266,7 @@ class OnnxEndToEnd:
         if inputs != ['frame'] or not {'boxes', 'scores', 'labels', 'roi_masks'} <= set(self.outputs):
             raise ValueError(f'{path} is not a merged detector + RHIS file (input frame; outputs boxes, scores, '
                              f'labels, roi_masks): inputs {inputs}, outputs {self.outputs}')
-        sidecar = path.with_suffix(path.suffix + '.json')
-        self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        self.metadata = read_metadata(self.session, path)
         self.detector_format = self.metadata.get('detector_format')
         shape = self.session.get_inputs()[0].shape
         self.frame_size = (shape[2], shape[3]) if all(isinstance(v, int) for v in shape[2:]) else None

@@ -5,8 +5,7 @@ COCO mask AP / AP50 / AP75 / AP by size at each image's original size (crowd reg
 AP on the occluded subset (persons whose box holds >= 10 % of another person's pixels), the reference's target IoU
 on GT boxes (ROI space, against "box filled"), the people-seg UNet's binary IoU (crowd pixels left out) and counts.
 
-Boxes: GT boxes (the oracle-box protocol of :mod:`rhis_plugin.training.mask_ap`: all of equal score, masks ranked by
-their mean probability) or any detector ``rhis predict`` takes, ranked by its scores. With a detector, the occluded
+Boxes: GT boxes (the oracle-box protocol: all of equal score, masks ranked by their mean probability) or any detector ``rhis predict`` takes, ranked by its scores. With a detector, the occluded
 subset is scored with the other persons as ignore regions, so a detection of a visible person is not counted against
 it. Ultralytics' own mask metrics (``rhis-yolo val``) are measured in its letterboxed frame: another number.
 
@@ -16,6 +15,7 @@ same scores and the same exclusivity rule, in place of RHIS's: the like-for-like
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,10 +24,9 @@ import torch
 from torch.utils.data import Dataset
 
 from ..data.coco_eval import CocoAccumulator
-from ..data.occlusion import others_in_box
+from ..data.occlusion import OCCLUDED, others_in_box
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..postprocess import PostprocessConfig, exclusive_masks
-from ..training.mask_ap import OCCLUDED
 from ..training.roi_targets import build_roi_targets
 from .detectors import Detections
 
@@ -50,7 +49,7 @@ def _target_ious(roi_masks: Any, gt: np.ndarray, boxes: np.ndarray, size: tuple[
     return ious.tolist(), target.flatten(1).float().mean(1).tolist()
 
 
-def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray], Detections] | None = None,
+def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray, str], Detections] | None = None,
                   postprocess: PostprocessConfig = PostprocessConfig(), unet_threshold: float = 0.5,
                   progress: Callable[[int, int], None] | None = None, detector_masks: bool = False) -> dict[str, Any]:
     """Mask quality of ``backend`` on ``dataset``.
@@ -59,7 +58,9 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
         backend: a :class:`~rhis_plugin.deploy.RHISBackend` (PyTorch or ONNX), or anything with its ``roi_masks``
             and ``person_mask``; ``None`` with ``detector_masks`` (then the IoUs are NaN).
         dataset: original-size samples (``CocoPersonDataset`` / ``coco_person_dataset`` without ``image_size``).
-        detector: a detector adapter (``load_detector``) whose boxes get masks; ``None``: GT boxes.
+        detector: a detector adapter (``load_detector``), called as ``detector(image, file_name)`` like every
+            detector (a detections file finds the image's boxes by its name); ``None``: GT boxes. A detector that
+            finds nothing on the whole dataset gets a warning (its AP is then 0).
         postprocess: threshold, dilation, smoothing of the pasted masks (``exclusive`` applies to detector masks too).
         unet_threshold: person-probability threshold of the UNet's binary IoU.
         progress: called with (done, total) after every image.
@@ -117,7 +118,7 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
         else:
             visible = gt[~hidden].any(axis=0) if (~hidden).any() else np.zeros(size, bool)
             occ_id = occluded.add_image(*size, gt[hidden], crowd | visible)
-            dets = detector(image)
+            dets = detector(image, str(sample.get('file_name', '')))
             counts['detections'] += len(dets.scores)
             if not len(dets.scores):
                 continue
@@ -131,6 +132,10 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
             progress(index + 1, len(dataset))
     if not counts['instances']:
         raise ValueError('the dataset has no person instances to evaluate')
+    if detector is not None and not counts['detections']:
+        warnings.warn(f"the detector found no person on any of the {counts['images']} images: mask AP is 0. A "
+                      'detections file must name these images (file_name, or image_id with the annotation file); '
+                      'a model may need a lower conf or the person class', stacklevel=2)
     coco = everyone.evaluate()
     result: dict[str, Any] = {'boxes': 'gt' if detector is None else 'detector',
                               'masks': 'detector' if detector_masks else 'rhis'}

@@ -12,7 +12,6 @@ to the model's working size itself, so its cost does not depend on the frame) or
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,9 @@ import torch
 import torch.nn as nn
 
 from ..models.rhis import RHIS
-from ..models.weights_origin import peopleseg_origin
+from ..models.weights_origin import ORIGIN_KEY, model_origin_record
 from .._optional import require
+from .onnx_session import write_metadata
 from ..version import __version__
 
 __all__ = ['export_onnx', 'ExportWrapper', 'register_antialias_symbolic']
@@ -64,7 +64,8 @@ class ExportWrapper(nn.Module):
 
 def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | None = None, opset: int = 18,
                 metadata: dict[str, Any] | None = None) -> Path:
-    """Exports ``model`` to ``path`` (plus ``<path>.json`` describing it) and checks the graph.
+    """Exports ``model`` to ``path`` and checks the graph; its description (config, working size, the UNet's origin
+    record) goes into the file's ``metadata_props`` and ``<path>.json`` (:func:`write_metadata`).
 
     The graph follows the RHIS contract: ``images`` [B, 3, H, W] RGB in [0, 1] and ``rois`` [N, 5]
     (batch index, x1, y1, x2, y2 normalised to [0, 1]) -> ``masks`` [N, 3, mh, mw] and ``binary_masks``.
@@ -76,7 +77,7 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
             each frame to the model's working size).
         opset: ONNX opset (>= 18 with a working size, for the antialiased resize; >= 16 without, for RoiAlign with
             aligned coordinates).
-        metadata: extra entries for the JSON sidecar.
+        metadata: extra entries for the description.
 
     Returns:
         The path of the ONNX file.
@@ -121,7 +122,7 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
         'architecture': cfg.architecture, 'config': cfg.to_dict(),
         'roi_size': list(cfg.roi_size), 'mask_size': list(cfg.mask_size),
         'image_size': None if image_size is None else [height, width], 'working_size': working_size,
-        'peopleseg_weights': peopleseg_origin(model) or (None if cfg.freeze_unet else 'trained'),
+        ORIGIN_KEY: model_origin_record(model),
         'normalization': {'unet': [list(cfg.unet_mean), list(cfg.unet_std)],
                           'roi': [list(cfg.roi_mean), list(cfg.roi_std)]},
         'inputs': {'images': 'float32 [B,3,H,W] RGB in [0,1], no mean/std (normalisation is in the graph)',
@@ -131,5 +132,4 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
                                     'letterboxed to a long side of at most working_size, top-left)'},
         **(metadata or {}),
     }
-    path.with_suffix(path.suffix + '.json').write_text(json.dumps(sidecar, indent=2))
-    return path
+    return write_metadata(path, sidecar)

@@ -43,9 +43,12 @@ class RHISBackend:
     def __init__(self, weights: str | Path = 'starter', device: str = 'cpu', allow_random: bool = False) -> None:
         if str(weights).lower().endswith('.onnx'):
             self.onnx, self.model = OnnxRHIS(weights), None
-            if self.onnx.peopleseg_weights in (None, RANDOM) and not allow_random:
-                raise RandomWeightsError(f'rhis predict ({weights}): the ONNX file was exported with a frozen people-seg '
-                                         f'UNet that was never loaded or trained. Fix: {FIX}.')
+            origin = self.onnx.peopleseg_weights
+            if origin in (None, RANDOM) and not allow_random:
+                why = ('was exported with a frozen people-seg UNet that was never loaded or trained' if origin else
+                       "carries no record of where its people-seg UNet's weights came from (not exported by "
+                       'rhis_plugin, or its metadata_props were stripped), so it counts as random')
+                raise RandomWeightsError(f'rhis predict ({weights}): the ONNX file {why}. Fix: {FIX}.')
         else:
             self.onnx, self.model = None, rhis_from_weights(weights, allow_random=allow_random, source='rhis predict',
                                                             map_location=device, aux_heads=False).eval().to(device)
@@ -151,14 +154,16 @@ def draw_overlay(image: np.ndarray, masks: np.ndarray, boxes: np.ndarray, alpha:
 
 
 def iter_instance_masks(backend: 'RHISBackend', image: np.ndarray, dets: Any, postprocess: PostprocessConfig,
-                        chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(instance indices, bool masks [n, H, W]) for the detections of one image, ``chunk`` boxes at a time in
-    descending score order, so that memory stays bounded however many boxes there are: RHIS runs once (ROI-space
-    masks), and :meth:`RoIMasks.iter_paste` pastes them chunk by chunk, exclusive across chunks.
+                        chunk: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(instance indices, bool masks [n, H, W], quality scores [n]) for the detections of one image, ``chunk`` boxes
+    at a time in descending score order, so that memory stays bounded however many boxes there are: RHIS runs once
+    (ROI-space masks), and :meth:`RoIMasks.iter_paste` pastes them chunk by chunk, exclusive across chunks. Quality is
+    :func:`~rhis_plugin.postprocess.mask_quality` (1 for a backend that cannot measure it).
     """
     roi_masks = backend.roi_masks(image, dets.boxes, dets.scores)
     for indices, pasted in roi_masks.iter_paste(postprocess, _guide(image, postprocess), chunk):
-        yield indices.cpu().numpy(), pasted.masks.cpu().numpy()
+        quality = np.ones(len(indices), np.float32) if pasted.quality is None else pasted.quality.cpu().numpy()
+        yield indices.cpu().numpy(), pasted.masks.cpu().numpy(), quality
 
 
 def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str | Path, out_dir: str | Path,
@@ -170,13 +175,15 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
     ``ValueError`` and nothing is written). Boxes go through RHIS ``chunk`` at a time (:func:`iter_instance_masks`),
     so memory does not grow with the number of people in a frame.
 
+    Each entry of ``results.json`` scores its mask as ``score = detector_score x mask_quality`` (both kept too):
+    the quality (:func:`~rhis_plugin.postprocess.mask_quality`) is near 0 for a box with no person in it, and such
+    masks (below ``postprocess.min_quality``) are not painted on the overlay.
+
     Returns:
         Counts: ``frames``, ``instances``, ``frames_without_detections``, ``skipped`` (the unreadable files), and
         ``out_dir``.
     """
     from tqdm import tqdm
-
-    from .detectors import JsonDetections
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -194,21 +201,23 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
         for name, image in tqdm(frames_iter, desc='rhis predict', unit='img', disable=not progress):
             frames += 1
             stem = Path(name).stem
-            dets = detector(image, name) if isinstance(detector, JsonDetections) else detector(image)
+            dets = detector(image, name)
             if len(dets.boxes) == 0:
                 empty += 1
             if binary:
                 person = backend.person_mask(image, postprocess.threshold)
                 masks = person[None] if person.any() else np.zeros((0, *image.shape[:2]), bool)
-                chunks, boxes = [(np.arange(len(masks)), masks)], np.zeros((len(masks), 4), np.float32)
+                chunks = [(np.arange(len(masks)), masks, np.ones(len(masks), np.float32))]
+                boxes = np.zeros((len(masks), 4), np.float32)
             else:
                 chunks, boxes = iter_instance_masks(backend, image, dets, postprocess, chunk), dets.boxes
             canvas, image_results = image.astype(np.float32), []
             image_id = frames if dets.image_id is None else dets.image_id
             categories = None if binary else dets.coco_category_ids()
-            for indices, masks in chunks:
-                paint_masks(canvas, masks, indices)
-                for index, mask in zip(indices, masks):
+            for indices, masks, quality in chunks:
+                confident = quality >= postprocess.min_quality      # a box with no person in it is not painted
+                paint_masks(canvas, masks[confident], indices[confident])
+                for index, mask, mask_quality in zip(indices, masks, quality):
                     Image.fromarray(mask.astype(np.uint8) * 255).save(staging / 'masks' / f'{stem}_{index:03d}.png')
                     if binary:
                         continue
@@ -217,7 +226,9 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
                     x1, y1, x2, y2 = (float(v) for v in boxes[index])
                     image_results.append((int(index), {
                         'file_name': name, 'image_id': int(image_id), 'category_id': int(categories[index]),
-                        'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(dets.scores[index]), 'segmentation': rle}))
+                        'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(dets.scores[index] * mask_quality),
+                        'detector_score': float(dets.scores[index]), 'mask_quality': float(mask_quality),
+                        'segmentation': rle}))
                 people += len(masks)
             draw_overlay(image, np.zeros((0, *image.shape[:2]), bool), boxes, canvas=canvas).save(
                 staging / 'overlays' / f'{stem}.jpg', quality=92)

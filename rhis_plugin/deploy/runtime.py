@@ -1,18 +1,19 @@
 """ONNX Runtime backend for any ONNX file with the RHIS contract (ours or the reference implementation's)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torchvision.ops import roi_align
 
 from ..data.images import rgb_to_tensor
+from ..models.weights_origin import ORIGIN_KEY
 from ..models.working_size import working_to_frame
-from ..postprocess import PastedMasks, PostprocessConfig, RoIMasks
-from .onnx_session import onnx_session
+from ..postprocess import PastedMasks, PostprocessConfig, RoIMasks, mask_quality
+from .onnx_session import onnx_session, read_metadata
 
 __all__ = ['OnnxRHIS']
 
@@ -55,11 +56,10 @@ class OnnxRHIS:
         shape = inputs['images'].shape
         self.image_size = (shape[2], shape[3]) if all(isinstance(v, int) for v in shape[2:]) else None
         self.mask_shape = self.session.get_outputs()[outputs.index('masks')].shape[2:]
-        sidecar = path.with_suffix(path.suffix + '.json')
-        self.metadata = json.loads(sidecar.read_text()) if sidecar.is_file() else {}
+        self.metadata = read_metadata(self.session, path)
         self.working_size = self.metadata.get('working_size')
-        # No sidecar: a reference release (trained); a sidecar of ours without the key: written before it existed.
-        self.peopleseg_weights = self.metadata.get('peopleseg_weights', str(path)) if self.metadata else 'reference'
+        # The UNet's origin record; None when the file has none (another tool's export, or metadata stripped).
+        self.peopleseg_weights = self.metadata.get(ORIGIN_KEY)
 
     def run(self, images: np.ndarray, rois: np.ndarray) -> dict[str, np.ndarray]:
         """Raw outputs for images [B,3,H,W] in [0,1] at the graph's size and normalised rois [N,5].
@@ -118,10 +118,16 @@ class OnnxRHIS:
             scale = torch.tensor([width, height, width, height], dtype=torch.float32)
             normalised = (image_boxes / scale).clamp(0, 1)
             rois = torch.cat([torch.zeros(len(normalised), 1), normalised], dim=1)
-            logits = torch.from_numpy(self.run(model_input.numpy(), rois.numpy())['masks'])
+            out = self.run(model_input.numpy(), rois.numpy())
+            target = torch.softmax(torch.from_numpy(out['masks']), dim=1)[:, 1]
             image_scores = None if scores is None else torch.as_tensor(np.asarray(scores[index], np.float32))
-            results.append(RoIMasks(torch.softmax(logits, dim=1)[:, 1], normalised * scale, (height, width),
-                                    image_scores))
+            quality = None
+            if 'binary_masks' in out:      # the UNet's person probability in each box, as the PyTorch path has it
+                person = self._frame_probability(torch.from_numpy(out['binary_masks']), model_input, tensor)
+                boxes5 = torch.cat([torch.zeros(len(rois), 1), normalised * scale], dim=1)
+                in_boxes = roi_align(person, boxes5, tuple(target.shape[-2:]), 1.0, 2, aligned=True)[:, 0]
+                quality = mask_quality(target, in_boxes)
+            results.append(RoIMasks(target, normalised * scale, (height, width), image_scores, quality))
         return results
 
     def predict(self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
@@ -144,7 +150,11 @@ class OnnxRHIS:
             raise ValueError(f'{self.path} has no binary_masks output (binary mode needs it)')
         tensor, model_input = self._graph_input(image)
         binary = torch.from_numpy(self.run(model_input.numpy(), np.zeros((0, 5), np.float32))['binary_masks'])
+        return self._frame_probability(binary, model_input, tensor)
+
+    def _frame_probability(self, binary: torch.Tensor, model_input: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
+        """``binary_masks`` (working size) -> [1, 1, H, W] at the frame's size."""
         probs = working_to_frame(binary, tuple(model_input.shape[-2:]), self.working_size)
-        if probs.shape[-2:] != tensor.shape[-2:]:
-            probs = F.interpolate(probs, size=tuple(tensor.shape[-2:]), mode='bilinear', align_corners=False)
+        if probs.shape[-2:] != frame.shape[-2:]:
+            probs = F.interpolate(probs, size=tuple(frame.shape[-2:]), mode='bilinear', align_corners=False)
         return probs

@@ -3,13 +3,17 @@
 An mmengine checkpoint stores the model's weights under the detector's module names and the whole config as
 Python text in ``meta['cfg']``. The RHIS part is ``roi_head.rhis.*`` (``RHISDetector``, ``RHISDistillRoIHead``) or
 ``roi_head.rhis_head.rhis.*`` (``RHISTwoStageDetector``); its preset and options come from the config's
-``model.roi_head`` (``rhis=dict(...)`` for the two-stage head), read with :mod:`ast` (never executed).
+``model.roi_head`` (``rhis=dict(...)`` for the two-stage head), read with :mod:`ast` (never executed). The UNet's
+origin is the head's record (``roi_head.peopleseg_weights`` / ``roi_head.rhis_head.peopleseg_weights``); checkpoints
+written before it existed fall back to the config's ``peopleseg_checkpoint`` / ``rhis_checkpoint``, else unknown.
 """
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 from typing import Any
+
+from .weights_origin import ORIGIN_KEY, origin_from_tensor
 
 __all__ = ['RHIS_PREFIXES', 'is_mmdet_rhis_checkpoint', 'mmdet_to_rhis_payload', 'config_assignments']
 
@@ -71,8 +75,12 @@ def mmdet_to_rhis_payload(payload: dict, source: str | Path = 'checkpoint') -> d
     head = roi_head.get('rhis', roi_head) if prefix.startswith('roi_head.rhis_head.') else roi_head
     preset = head.get('preset', _DEFAULT_PRESET)
     cfg = preset_config(preset, **(head.get('rhis_options') or {}))
-    loaded_from = head.get('rhis_checkpoint') or head.get('peopleseg_checkpoint')
+    record = _state(payload).get(prefix[:-len('rhis.')] + ORIGIN_KEY)
+    if record is not None:
+        origin = origin_from_tensor(record)
+    else:        # written before the record: what the config loaded, else unknown
+        origin = head.get('rhis_checkpoint') or head.get('peopleseg_checkpoint')
     state = {k[len(prefix):]: v for k, v in _state(payload).items() if k.startswith(prefix)}
     return {'rhis_config': cfg.to_dict(), 'state_dict': state,
             'meta': {'preset': preset, 'source': f'mmdet checkpoint {source}',
-                     'peopleseg_weights': None if loaded_from is None else str(loaded_from)}}
+                     ORIGIN_KEY: None if origin is None else str(origin)}}

@@ -18,7 +18,7 @@ from .peopleseg_unet import PeopleSegUNet
 from .presets import build_from_config
 from .rhis import RHIS, RHISConfig
 from .roi_encoder import RoIEncoder
-from .weights_origin import peopleseg_origin, set_peopleseg_origin
+from .weights_origin import ORIGIN_KEY, model_origin_record, set_peopleseg_origin
 
 __all__ = ['read_state_dict', 'load_peopleseg_state', 'load_peopleseg_weights', 'load_roi_encoder_weights', 'save_rhis',
            'load_rhis', 'rhis_from_weights']
@@ -104,14 +104,14 @@ def save_rhis(model: RHIS, path: str | Path, half: bool = False, **metadata: Any
     """Saves weights plus the config needed to rebuild the model (loadable with ``weights_only=True``).
 
     The people-seg UNet's origin goes into ``meta['peopleseg_weights']`` (``'trained'`` for a UNet trained with the
-    head); ``half`` stores floating-point tensors in float16 (``load_rhis`` restores float32).
+    head; a file by its name); ``half`` stores floating-point tensors in float16 (``load_rhis`` restores float32).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    origin = peopleseg_origin(model) or (None if model.cfg.freeze_unet else 'trained')
+    origin = model_origin_record(model)
     state = {k: v.half() if half and v.is_floating_point() else v for k, v in model.state_dict().items()}
     torch.save({'rhis_config': model.cfg.to_dict(), 'state_dict': state,
-                'meta': {**metadata, 'peopleseg_weights': origin}}, path)
+                'meta': {**metadata, ORIGIN_KEY: origin}}, path)
     return path
 
 
@@ -142,7 +142,7 @@ def load_rhis(path: str | Path, map_location: str | torch.device = 'cpu', **over
                          'written by save_rhis or by mmdet training an RHIS config?')
     model = build_from_config(RHISConfig(**{**payload['rhis_config'], **overrides}))
     meta = payload.get('meta') or {}
-    set_peopleseg_origin(model, meta['peopleseg_weights'] if 'peopleseg_weights' in meta else str(path))
+    set_peopleseg_origin(model, meta[ORIGIN_KEY] if ORIGIN_KEY in meta else str(path))
     state = {k: v.float() if v.is_floating_point() else v for k, v in payload['state_dict'].items()}
     result = model.load_state_dict(state, strict=False)
     # Auxiliary heads may be dropped on load; everything else must match.

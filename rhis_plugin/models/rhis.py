@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 from torchvision.ops import roi_align
 
-from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks
+from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks, mask_quality
 from .hierarchical_head import HierarchicalMaskHead
 from .imagenet import encoder_normalization
 from .peopleseg_unet import PeopleSegUNet
@@ -218,7 +218,8 @@ class RHIS(nn.Module):
 
         Returns:
             One :class:`~rhis_plugin.postprocess.RoIMasks` per image (target probabilities [Ni, mh, mw], the
-            clipped boxes they were cropped at, the image size and the ``scores``).
+            clipped boxes they were cropped at, the image size, the ``scores`` and each mask's ``quality``:
+            :func:`~rhis_plugin.postprocess.mask_quality` against the UNet's person probability in the box).
         """
         check_images(images)
         if len(boxes) != images.shape[0]:
@@ -240,13 +241,17 @@ class RHIS(nn.Module):
                     torch.softmax(self.forward_rois(images, person_logits, unet_features, frame_boxes[i:i + roi_chunk],
                                                     working_boxes[i:i + roi_chunk])['masks'], dim=1)[:, 1]
                     for i in range(0, len(rois), roi_chunk)])
+            person = self.roi_align(torch.sigmoid(person_logits), working_boxes, self.mask_size)[:, 0]
+            quality = mask_quality(target_probs, person)
         finally:
             self.train(was_training)
         counts = [len(b) for b in boxes]
         pixel_boxes = frame_boxes[:, 1:].split(counts)
         return [RoIMasks(probs, image_boxes, (height, width),
-                         None if scores is None else torch.as_tensor(scores[i], device=images.device).float())
-                for i, (probs, image_boxes) in enumerate(zip(target_probs.split(counts), pixel_boxes))]
+                         None if scores is None else torch.as_tensor(scores[i], device=images.device).float(),
+                         image_quality)
+                for i, (probs, image_boxes, image_quality)
+                in enumerate(zip(target_probs.split(counts), pixel_boxes, quality.split(counts)))]
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, boxes: Sequence[torch.Tensor],

@@ -2,8 +2,13 @@
 
 RHIS's person map, UNet features and edge guide come from a *frozen* UNet. If nobody loaded or trained it, they are
 fixed noise, the head learns on noise and ``binary`` masks are noise. The origin (a file, ``'trained'``, or
-``'random'`` when random weights were asked for) lives on ``model.peopleseg.weights_origin`` in memory and in
-checkpoint metadata / ONNX sidecars, never in the UNet's state dict (which stays smp's):
+``'random'`` when random weights were asked for) is one record, ``peopleseg_weights``, carried through every format:
+``model.peopleseg.weights_origin`` in memory, ``meta`` of ``save_rhis`` checkpoints, the RHIS head's
+``peopleseg_weights`` entry in mmdet checkpoints (``roi_head.peopleseg_weights``: the text as a uint8 tensor, since
+mmengine broadcasts and moves state dicts as tensors), and the ONNX file's own ``metadata_props`` (the JSON sidecar
+repeats it). Never in the UNet's state dict (which stays smp's). A file path is recorded by its name only
+(:func:`shipped_origin`): no machine's folders in shipped metadata. A file with no record is unknown, and unknown is
+treated as random: refused by user-facing inference unless asked for.
 
 - training or running a model whose frozen UNet has no origin warns once per model, naming the fix;
 - user-facing inference (``rhis predict``, ``rhis-yolo``, ``add_rhis``) refuses a random UNet unless random
@@ -13,12 +18,16 @@ from __future__ import annotations
 
 import warnings
 
+import torch
 import torch.nn as nn
 
-__all__ = ['RANDOM', 'RandomWeightsWarning', 'RandomWeightsError', 'peopleseg_origin', 'set_peopleseg_origin',
-           'has_random_peopleseg', 'warn_if_random_peopleseg', 'refuse_random_peopleseg', 'FIX']
+__all__ = ['RANDOM', 'TRAINED', 'ORIGIN_KEY', 'RandomWeightsWarning', 'RandomWeightsError', 'peopleseg_origin',
+           'set_peopleseg_origin', 'shipped_origin', 'model_origin_record', 'origin_to_tensor', 'origin_from_tensor', 'has_random_peopleseg',
+           'warn_if_random_peopleseg', 'refuse_random_peopleseg', 'FIX']
 
 RANDOM = 'random'
+TRAINED = 'trained'            # a UNet trained together with the head (not frozen)
+ORIGIN_KEY = 'peopleseg_weights'   # the record's name in every format
 FIX = ("load stage-1 weights (load_peopleseg_weights(model.peopleseg, PATH), mmdet's "
        "model.roi_head.peopleseg_checkpoint, --peopleseg / rhis_peopleseg=), use the bundled starter model "
        "(rhis_plugin.weights.starter_path()), or ask for random weights explicitly (weights='random' / "
@@ -41,6 +50,32 @@ def peopleseg_origin(model: nn.Module) -> str | None:
 def set_peopleseg_origin(model: nn.Module, origin: str | None) -> None:
     """Records where the people-seg UNet's weights came from (a path, ``'trained'``, ``'random'``)."""
     model.peopleseg.weights_origin = None if origin is None else str(origin)
+
+
+def shipped_origin(origin: str | None) -> str | None:
+    """The origin as it goes into a file: a path reduced to its file name (``/home/me/unet.pth`` -> ``unet.pth``);
+    ``'random'``, ``'trained'`` and other words unchanged, ``None`` stays ``None``."""
+    if origin is None:
+        return None
+    text = str(origin)
+    return text.replace('\\', '/').rstrip('/').rsplit('/', 1)[-1] if '/' in text or '\\' in text else text
+
+
+def origin_to_tensor(origin: str | None) -> torch.Tensor:
+    """The record as a state-dict entry: its UTF-8 bytes (empty for ``None``)."""
+    return torch.tensor(list((origin or '').encode()), dtype=torch.uint8)
+
+
+def origin_from_tensor(value: torch.Tensor) -> str | None:
+    """Inverse of :func:`origin_to_tensor`."""
+    return bytes(value.to(torch.uint8).tolist()).decode() or None
+
+
+def model_origin_record(model: nn.Module) -> str | None:
+    """What a file written from ``model`` records: its UNet's origin, ``'trained'`` for a UNet that trains with the
+    head, ``None`` when a frozen UNet has none."""
+    frozen = getattr(getattr(model, 'cfg', None), 'freeze_unet', True)
+    return shipped_origin(peopleseg_origin(model)) or (None if frozen else TRAINED)
 
 
 def has_random_peopleseg(model: nn.Module) -> bool:

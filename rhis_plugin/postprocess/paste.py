@@ -33,6 +33,9 @@ class PostprocessConfig:
         exclusive: each pixel goes to at most one instance: the one with the highest detection score (pasted
             first; later instances get only unowned pixels), and among equal scores the one with the highest
             probability there.
+        min_quality: masks whose quality score (:func:`mask_quality`) is below this are not drawn on overlays
+            (``rhis predict`` / ``rhis demo``): a box with (almost) no person in it. They stay in the results, with
+            their low score.
     """
     threshold: float = 0.5
     dilation: int = 0
@@ -40,12 +43,15 @@ class PostprocessConfig:
     smooth_radius: int = 4
     smooth_eps: float = 1e-3
     exclusive: bool = True
+    min_quality: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold < 1.0:
             raise ValueError(f'threshold must be in [0, 1), got {self.threshold}')
         if self.dilation < 0:
             raise ValueError(f'dilation must be >= 0 pixels, got {self.dilation}')
+        if not 0.0 <= self.min_quality <= 1.0:
+            raise ValueError(f'min_quality must be in [0, 1], got {self.min_quality}')
         if self.smoothing not in (None, 'guided', 'gaussian'):
             raise ValueError(f"smoothing must be None, 'guided' or 'gaussian', got {self.smoothing!r}")
         if self.smooth_radius < 1:
@@ -54,9 +60,38 @@ class PostprocessConfig:
 
 @dataclass
 class PastedMasks:
-    """``masks`` bool [N, H, W] in image space; ``scores`` [N]: mean probability inside each mask."""
+    """``masks`` bool [N, H, W] in image space; ``scores`` [N]: mean probability inside each mask; ``quality`` [N]:
+    each mask's quality score (:func:`mask_quality`) when the ROI masks carried one."""
     masks: torch.Tensor
     scores: torch.Tensor
+    quality: torch.Tensor | None = None
+
+
+def mask_quality(target_probs: torch.Tensor, person_probs: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """How much a mask is worth trusting: mean target probability x mean person evidence, both over the mask.
+
+    RHIS segments whatever box it is given; on a box with no person in it the head can still draw a confident-looking
+    blob. The people-seg UNet's person probability is evidence independent of the box, so a mask on background
+    (person probability near 0 where the mask is) scores near 0 however sure the head is, and an empty mask scores 0.
+
+    Args:
+        target_probs: the head's target-person probabilities [N, mh, mw] in each box.
+        person_probs: the UNet's person probability [N, mh, mw] in the same boxes (RoI-aligned).
+        threshold: the mask is ``target_probs > threshold``.
+
+    Returns:
+        [N] scores in [0, 1].
+
+    Example:
+        >>> target = torch.full((2, 4, 4), 0.9)
+        >>> mask_quality(target, torch.stack([torch.full((4, 4), 0.8), torch.zeros(4, 4)])).tolist()
+        [0.7200000286102295, 0.0]
+    """
+    mask = (target_probs > threshold).flatten(1).float()
+    count = mask.sum(1)
+    confidence = (target_probs.flatten(1).float() * mask).sum(1) / count.clamp(min=1)
+    evidence = (person_probs.flatten(1).float() * mask).sum(1) / count.clamp(min=1)
+    return torch.where(count > 0, confidence * evidence, torch.zeros_like(count))
 
 
 @dataclass
@@ -70,6 +105,8 @@ class RoIMasks:
         boxes: the [N, 4] pixel boxes (x1, y1, x2, y2) where the ROIs were cropped, in the image's frame.
         image_size: (H, W) of the image.
         scores: detection scores [N] that rank instances for exclusivity (``None``: mask probability decides).
+        quality: each mask's quality score [N] (:func:`mask_quality`; ``None`` when not measured). The
+            ``score`` that ``rhis predict`` / ``rhis demo`` write for a mask is ``detector score x quality``.
 
     Example:
         >>> roi = RoIMasks(torch.ones(2, 8, 8), torch.tensor([[0., 0., 4., 4.], [2., 2., 6., 6.]]), (8, 8),
@@ -81,13 +118,16 @@ class RoIMasks:
     boxes: torch.Tensor
     image_size: tuple[int, int]
     scores: torch.Tensor | None = None
+    quality: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.boxes)
 
     def paste(self, cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None) -> PastedMasks:
         """Bool masks [N, H, W] in box order (``image`` [3, H, W]: the guide of ``smoothing='guided'``)."""
-        return paste_masks(self.probs, self.boxes, self.image_size, cfg, image, self.scores)
+        pasted = paste_masks(self.probs, self.boxes, self.image_size, cfg, image, self.scores)
+        pasted.quality = self.quality
+        return pasted
 
     def iter_paste(self, cfg: PostprocessConfig = PostprocessConfig(), image: torch.Tensor | None = None,
                    chunk: int = 64) -> Iterator[tuple[torch.Tensor, PastedMasks]]:
@@ -108,6 +148,7 @@ class RoIMasks:
             indices = order[start:start + chunk]
             pasted = paste_masks(self.probs[indices], self.boxes[indices], self.image_size, cfg, image,
                                  None if self.scores is None else self.scores[indices])
+            pasted.quality = None if self.quality is None else self.quality[indices]
             if owned is not None:
                 pasted.masks &= ~owned
                 owned |= pasted.masks.any(dim=0)

@@ -20,7 +20,7 @@ from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'add_train_arguments', 'optimise', 'train_loader', 'train_rhis', 'evaluate_target_iou', 'lr_factor']
+__all__ = ['TrainConfig', 'add_train_arguments', 'optimise', 'train_loader', 'train_rhis', 'lr_factor']
 
 
 @dataclass(frozen=True)
@@ -170,33 +170,3 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
 
     params = [p for p in model.parameters() if p.requires_grad]
     return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log, on_step)
-
-
-@torch.no_grad()
-def evaluate_target_iou(model: RHIS, dataset: Dataset, batch_size: int = 4,
-                        device: str | torch.device = 'cpu') -> dict[str, float]:
-    """The reference's metric on GT boxes, in ROI space: mean IoU of the target class over all ROIs.
-
-    Also returns the "box filled" baseline (every pixel of the box is the target) on the same ROIs.
-    """
-    model.to(device).eval()
-    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_samples)
-    ious, baseline = [], []
-    for batch in loader:
-        images = batch['images'].to(device)
-        size = tuple(images.shape[-2:])
-        rois = boxes_to_rois(batch['boxes'], *size).to(device)
-        if len(rois) == 0:
-            continue
-        index = torch.cat([torch.arange(len(b)) for b in batch['boxes']]).to(device)
-        targets = build_roi_targets([m.to(device) for m in batch['masks']], rois_to_pixels(clip_rois(rois), *size),
-                                    index, model.mask_size) == 1
-        predicted = model(images, rois)['masks'].argmax(dim=1) == 1
-        inter = (predicted & targets).flatten(1).sum(1).float()
-        union = (predicted | targets).flatten(1).sum(1).float()
-        ious.append(torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union)))
-        baseline.append(targets.flatten(1).float().mean(1))
-    if not ious:
-        raise ValueError('the dataset has no person instances to evaluate')
-    return {'target_iou': float(torch.cat(ious).mean()), 'box_filled_iou': float(torch.cat(baseline).mean()),
-            'num_rois': int(sum(len(i) for i in ious))}

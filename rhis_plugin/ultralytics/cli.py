@@ -35,6 +35,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from .offline import keep_offline
+
 __all__ = ['main', 'split_arguments', 'RHISArgumentError']
 
 RUN_MODES = ('train', 'val', 'predict', 'track', 'export')
@@ -209,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from ultralytics.cfg import entrypoint
 
+    keep_offline()          # no auto-install, font or AMP-weights download behind the user's back
     if any(a.lstrip('-').lower() in SPECIAL for a in argv if '=' not in a):
         entrypoint(' '.join(['rhis-yolo', *argv]))
         return 0

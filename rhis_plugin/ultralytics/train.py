@@ -38,6 +38,7 @@ from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..models.weights_origin import RANDOM, peopleseg_origin, refuse_random_peopleseg, set_peopleseg_origin
 from ..training.roi_targets import build_roi_targets, jitter_boxes
 from ..weights import STARTER, STARTER_PRESET, resolve_weights
+from .offline import keep_offline
 from .predict import person_class_ids
 from .val import RHISSegmentationValidator
 
@@ -191,6 +192,7 @@ class RHISTrainer(yolo.segment.SegmentationTrainer):
             raise ValueError(f'rhis_mode must be one of {", ".join(MODES)}, got {self.rhis_mode!r}')
         overrides = dict(overrides or {})
         overrides.update(mask_ratio=1, overlap_mask=False)    # full-resolution, one mask per instance
+        keep_offline()
         super().__init__(**({'cfg': cfg} if cfg is not None else {}), overrides=overrides, _callbacks=_callbacks)
         self.add_callback('on_pretrain_routine_end', refreeze_frozen_stages)
         self.add_callback('on_train_batch_end', sync_frozen_ema)

@@ -94,7 +94,7 @@ def test_detector_boxes_and_the_occluded_subset(scenes):
     by_image = {(dataset[i]['image'] * 255).round().byte().permute(1, 2, 0).numpy().tobytes(): dataset[i]
                 for i in range(len(dataset))}
 
-    def detector(image):
+    def detector(image, name=''):
         boxes = by_image[image.tobytes()]['boxes'].numpy()
         return Detections(boxes.astype(np.float32), np.linspace(0.9, 0.5, len(boxes)).astype(np.float32),
                           np.zeros(len(boxes), np.int64))
@@ -113,7 +113,7 @@ def test_detector_masks_on_the_same_boxes(scenes):
                 for i in range(len(dataset))}
 
     def detector(shift):
-        def detect(image):
+        def detect(image, name=''):
             sample = by_image[image.tobytes()]
             masks = np.roll(sample['masks'].numpy(), shift, axis=2)
             return Detections(sample['boxes'].numpy().astype(np.float32),
@@ -127,7 +127,7 @@ def test_detector_masks_on_the_same_boxes(scenes):
     shifted = evaluate_rhis(None, dataset, detector(40), detector_masks=True)
     assert shifted['segm_AP'] < 0.2 and shifted['bbox_AP'] == pytest.approx(1.0)
     with pytest.raises(ValueError, match='masks=True'):
-        evaluate_rhis(None, dataset, lambda image: Detections(np.zeros((1, 4), np.float32), np.ones(1, np.float32),
+        evaluate_rhis(None, dataset, lambda image, name='': Detections(np.zeros((1, 4), np.float32), np.ones(1, np.float32),
                                                               np.zeros(1, np.int64)), detector_masks=True)
     with pytest.raises(ValueError, match='needs a detector'):
         evaluate_rhis(None, dataset, None, detector_masks=True)
@@ -145,3 +145,27 @@ def test_the_command_writes_its_metrics(scenes, tmp_path):
     refused = subprocess.run([str(RHIS), 'eval', '--data', str(scenes), '--rhis', str(weights)], capture_output=True,
                              text=True, timeout=600)
     assert refused.returncode == 2 and '--allow-random' in refused.stderr
+
+
+def test_a_detections_file_is_matched_by_file_name(scenes, tmp_path):
+    """`rhis eval --detector dets.json --detector-checkpoint ann.json`: the detections file finds each image's boxes
+    (by image_id through the annotation file, or by file_name): GT boxes as detections score like GT boxes."""
+    from rhis_plugin.deploy.detectors import load_detector
+    dataset = CocoPersonDataset(scenes)
+    ann = json.loads((scenes / 'annotations.json').read_text())
+    by_id = [{'image_id': a['image_id'], 'bbox': a['bbox'], 'score': 0.9, 'category_id': 1}
+             for a in ann['annotations'] if not a.get('iscrowd')]
+    (tmp_path / 'by_id.json').write_text(json.dumps(by_id))
+    names = {img['id']: img['file_name'] for img in ann['images']}
+    (tmp_path / 'by_name.json').write_text(json.dumps([{**d, 'file_name': names[d['image_id']]} for d in by_id]))
+    for detector in (load_detector(str(tmp_path / 'by_id.json'), str(scenes / 'annotations.json')),
+                     load_detector(str(tmp_path / 'by_name.json'))):
+        metrics = evaluate_rhis(OracleBackend(dataset, 'perfect'), dataset, detector)
+        assert metrics['detections'] == metrics['instances'] and metrics['segm_AP'] > 0.9
+
+
+def test_a_detector_that_finds_nothing_warns(scenes):
+    dataset = CocoPersonDataset(scenes)
+    with pytest.warns(UserWarning, match='found no person on any'):
+        metrics = evaluate_rhis(OracleBackend(dataset, 'perfect'), dataset, lambda image, name='': Detections.empty())
+    assert metrics['detections'] == 0 and metrics['segm_AP'] == 0.0

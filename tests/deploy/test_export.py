@@ -115,12 +115,15 @@ def test_contract_errors(tmp_path):
 
 
 def test_export_tool(tmp_path):
-    checkpoint = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis.pth')
-    result = subprocess.run([sys.executable, str(ROOT / 'tools/export_onnx.py'), '--checkpoint', str(checkpoint),
-                             '--image-size', '64', '96', '--out', str(tmp_path / 'out.onnx')],
-                            capture_output=True, text=True, timeout=600)
+    checkpoint = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis.pth')       # its frozen UNet is random
+    command = [sys.executable, str(ROOT / 'tools/export_onnx.py'), '--checkpoint', str(checkpoint), '--image-size', '64',
+               '96', '--out', str(tmp_path / 'out.onnx')]
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 2 and '--allow-random' in refused.stderr and not (tmp_path / 'out.onnx').exists()
+    result = subprocess.run(command + ['--allow-random'], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert OnnxRHIS(tmp_path / 'out.onnx').image_size == (64, 96)
+    assert OnnxRHIS(tmp_path / 'out.onnx').peopleseg_weights is None       # recorded as never loaded
     bad = subprocess.run([sys.executable, str(ROOT / 'tools/export_onnx.py'), '--checkpoint',
                           str(tmp_path / 'nope.pth'), '--out', str(tmp_path / 'n.onnx')],
                          capture_output=True, text=True, timeout=600)
@@ -184,3 +187,26 @@ def test_fixed_size_files_without_a_working_size_keep_working(tmp_path):
                              PostprocessConfig(threshold=0.0))[0]
     assert pasted.masks.shape == (1, 120, 200) and pasted.masks.any()
     assert runtime.person_probability(image).shape == (1, 1, 120, 200)
+
+
+def test_the_origin_record_travels_inside_the_file(tmp_path):
+    """The UNet's origin is in the file's metadata_props (a path by its name only): the .onnx alone keeps it, and a
+    file without any record counts as random (refused unless asked)."""
+    import onnx
+
+    from rhis_plugin.deploy import RHISBackend
+    from rhis_plugin.models import RandomWeightsError
+    from rhis_plugin.models.weights_origin import set_peopleseg_origin
+    model = build_rhis('rhis_b0_64x48', aux_heads=False, roi_size=(32, 32)).eval()
+    set_peopleseg_origin(model, '/home/someone/work_dirs/unet_b0.pth')
+    path = export_onnx(model, tmp_path / 'rhis.onnx', image_size=(64, 64))
+    path.with_suffix('.onnx.json').unlink()
+    assert OnnxRHIS(path).peopleseg_weights == 'unet_b0.pth'
+    assert '/home/someone' not in str(onnx.load(str(path)).metadata_props)
+    RHISBackend(path)                                  # trained: no refusal
+    stripped = onnx.load(str(path))
+    del stripped.metadata_props[:]
+    onnx.save(stripped, str(tmp_path / 'stripped.onnx'))
+    with pytest.raises(RandomWeightsError, match='no record'):
+        RHISBackend(tmp_path / 'stripped.onnx')
+    assert RHISBackend(tmp_path / 'stripped.onnx', allow_random=True).onnx.peopleseg_weights is None

@@ -1,6 +1,8 @@
 """The predict loop: many boxes stream through RHIS in chunks, with the same masks as one pass."""
 import json
 
+import pytest
+
 import numpy as np
 import torch
 from PIL import Image
@@ -25,7 +27,7 @@ def test_many_boxes_stream_in_chunks_with_the_masks_of_one_pass(tmp_path):
     outputs = {}
     for chunk in (7, 1000):
         out = tmp_path / f'chunk_{chunk}'
-        summary = run_predict(lambda image: dets, backend, tmp_path / 'crowd.png', out, cfg, progress=False,
+        summary = run_predict(lambda image, name='': dets, backend, tmp_path / 'crowd.png', out, cfg, progress=False,
                               chunk=chunk)
         assert summary['instances'] == 60
         outputs[chunk] = json.loads((out / 'results.json').read_text())
@@ -33,3 +35,6 @@ def test_many_boxes_stream_in_chunks_with_the_masks_of_one_pass(tmp_path):
         assert masks.sum(axis=0).max() <= 1                       # exclusive across chunks too
     assert [r['bbox'] for r in outputs[7]] == [r['bbox'] for r in outputs[1000]]      # box order kept
     assert [r['segmentation'] for r in outputs[7]] == [r['segmentation'] for r in outputs[1000]]
+    entry = outputs[7][0]
+    assert entry['score'] == pytest.approx(entry['detector_score'] * entry['mask_quality'], rel=1e-5)
+    assert all(0.0 <= r['mask_quality'] <= 1.0 for r in outputs[7])

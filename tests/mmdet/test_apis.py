@@ -171,3 +171,22 @@ def test_an_mmdet_checkpoint_loads_into_load_rhis_with_the_same_masks(frozen_che
     ours = rhis.predict(rgb, [pred.bboxes], PostprocessConfig(threshold=0.34), scores=[pred.scores])[0].masks
     assert len(pred) > 0 and pred.masks.any()
     assert (ours == pred.masks).float().mean() > 0.999
+
+
+def test_a_random_unet_stays_random_through_an_mmdet_checkpoint(frozen_checkpoint):
+    """The head's origin record travels in the checkpoint (``roi_head.peopleseg_weights``): loading it does not mark
+    a random UNet as loaded, through mmdet's loader, load_rhis and the teacher loader alike."""
+    from mmdet.apis import init_detector
+
+    from rhis_plugin.mmdet.runner import load_rhis_checkpoint
+    from rhis_plugin.models import build_from_config, load_rhis, peopleseg_origin
+    from rhis_plugin.models.weights_origin import origin_from_tensor
+    state = torch.load(frozen_checkpoint, weights_only=True)['state_dict']
+    assert origin_from_tensor(state['roi_head.peopleseg_weights']) == 'random'
+    options = {k: v for k, v in SMALL.items() if k != 'model.roi_head.peopleseg_checkpoint'}
+    model = init_detector(str(FROZEN), str(frozen_checkpoint), device='cpu', cfg_options=options)
+    assert peopleseg_origin(model.roi_head.rhis) == 'random'
+    assert peopleseg_origin(load_rhis(frozen_checkpoint)) == 'random'
+    teacher = build_from_config(model.roi_head.rhis.cfg)
+    load_rhis_checkpoint(teacher, str(frozen_checkpoint))
+    assert peopleseg_origin(teacher) == 'random'

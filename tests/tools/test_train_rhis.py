@@ -9,3 +9,34 @@ def test_bad_folder_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / 'tools/train_rhis.py'), '--train', str(tmp_path),
                              '--val', str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and 'no COCO annotation file' in result.stderr
+
+
+def _load_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('train_rhis_tool', ROOT / 'tools/train_rhis.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pretrained_keeps_the_stage1_unet(tmp_path):
+    """--pretrained starts the ROI encoder from ImageNet; the --peopleseg UNet must come through untouched."""
+    import torch
+
+    from rhis_plugin.data import SceneConfig, generate_dataset
+    from rhis_plugin.models import build_rhis, load_rhis, save_rhis
+
+    data = tmp_path / 'data'
+    generate_dataset(data, 3, 0, SceneConfig(height=64, width=64))
+    torch.manual_seed(123)
+    stage1 = build_rhis('rhis_lite0_64x48', peopleseg_weights='random')    # a UNet ImageNet has never seen
+    unet_path = save_rhis(stage1, tmp_path / 'unet.pth')
+    out = tmp_path / 'rhis.pth'
+    assert _load_tool().main(['--train', str(data), '--val', str(data), '--peopleseg', str(unet_path), '--pretrained',
+                              '--iters', '1', '--batch-size', '2', '--out', str(out)]) == 0
+    trained = load_rhis(out)
+    for key, value in stage1.peopleseg.state_dict().items():
+        assert torch.equal(trained.peopleseg.state_dict()[key], value), key
+    imagenet = build_rhis('rhis_lite0_64x48', pretrained=True, peopleseg_weights='random')
+    stem = trained.roi_encoder.body.conv_stem.weight[:, :3]    # ImageNet's, one optimiser step later
+    assert torch.allclose(stem, imagenet.roi_encoder.body.conv_stem.weight[:, :3], atol=0.05)

@@ -20,7 +20,8 @@ from mmengine.structures import InstanceData
 from rhis_plugin.losses import RHISLoss, RHISLossConfig
 from rhis_plugin.models import build_rhis, load_rhis, load_roi_encoder_weights
 from rhis_plugin.models.rois import boxes_to_rois, clip_rois, rois_to_pixels
-from rhis_plugin.models.weights_origin import RANDOM, peopleseg_origin, set_peopleseg_origin
+from rhis_plugin.models.weights_origin import (ORIGIN_KEY, RANDOM, model_origin_record, origin_from_tensor,
+                                               origin_to_tensor, peopleseg_origin, set_peopleseg_origin)
 from rhis_plugin.weights import resolve_weights
 from rhis_plugin.postprocess import PostprocessConfig, paste_batch
 from rhis_plugin.training.roi_targets import build_roi_targets, jitter_boxes, match_proposals
@@ -112,11 +113,25 @@ class RHISRoIHead(BaseRoIHead):
         if self.roi_encoder_weights:
             load_roi_encoder_weights(self.rhis.roi_encoder, self.roi_encoder_weights)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        """A whole-model checkpoint (``load_from``, ``mim test --checkpoint``) brings the trained UNet with it."""
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-        if any(key.startswith(prefix + 'rhis.peopleseg.') for key in state_dict):
-            set_peopleseg_origin(self.rhis, peopleseg_origin(self.rhis) or 'mmdet checkpoint')
+    def _save_to_state_dict(self, destination, prefix, keep_vars) -> None:
+        """The people-seg UNet's origin travels in mmdet checkpoints as ``<head>.peopleseg_weights``."""
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + ORIGIN_KEY] = origin_to_tensor(model_origin_record(self.rhis))
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        """A whole-model checkpoint (``load_from``, ``mim test --checkpoint``) brings its UNet's origin record (a
+        random UNet stays random). One written before the record: the UNet the config loads, else unknown."""
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        key = prefix + ORIGIN_KEY
+        if key in unexpected_keys:
+            unexpected_keys.remove(key)
+        if key in state_dict:
+            set_peopleseg_origin(self.rhis, origin_from_tensor(state_dict[key]))
+        elif any(name.startswith(prefix + 'rhis.peopleseg.') for name in state_dict):
+            origin = self.rhis_checkpoint or self.peopleseg_checkpoint
+            set_peopleseg_origin(self.rhis, None if origin is None else str(origin))
 
     @staticmethod
     def check_images(images: object) -> None:
