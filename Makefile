@@ -7,7 +7,10 @@ DEMO_OUT ?= outputs/demo
 setup:
 	bash tools/setup_env.sh
 
-test: setup
+# Prints the set-up's time, then pytest's 30 slowest tests and its own time in its closing line.
+test:
+	@start=$$(date +%s); bash tools/setup_env.sh && \
+	echo "make test: set-up took $$(( $$(date +%s) - start )) s; the tests' time is pytest's last line" && \
 	$(PY) -m pytest tests --durations=30
 
 demo: setup

@@ -169,7 +169,11 @@ def test_make_demo(tmp_path):
     results = json.loads((out / 'results.json').read_text())
     bus = [r for r in results if r['file_name'] == 'bus.jpg']
     assert bus and all(r['score'] > 0 for r in bus) and len(list((out / 'masks').glob('*.png'))) == len(results)
+    assert all(r['score'] == pytest.approx(r['detector_score'] * r['mask_quality'], rel=1e-5) for r in results)
     assert 'ms per image' in result.stdout
+    from rhis_plugin.deploy.detectors import cached_ultralytics_weights
+    if cached_ultralytics_weights('yolo11n.pt') is None:      # offline here: yolo11n.pt could not be downloaded
+        assert 'falling back to HOG' in result.stdout and 'upright' in result.stdout, result.stdout[-2000:]
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ class OnnxRHIS:
     Graphs with dynamic H and W (this package's default) take each frame as it is: the graph letterboxes it to its
     working size itself, exactly as the PyTorch model does. Fixed-size graphs (``--image-size``, the reference's
     released files) get each frame resized to their size first. ``binary_masks`` comes out at the graph's working
-    size (from the JSON sidecar; the input size for graphs without one) and :meth:`person_probability` maps it back.
+    size (from the file's metadata; the input size for graphs without one) and :meth:`person_probability` maps it back.
 
     Args:
         path: the ONNX file.

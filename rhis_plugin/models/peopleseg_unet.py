@@ -48,7 +48,7 @@ class PeopleSegUNet(smp.Unet):
     the instance head trains.
 
     ``weights_origin`` says where the weights came from (a file, ``'trained'``, ``'random'`` when random weights
-    were asked for, ``None`` when nobody loaded or trained them); it is kept in RHIS checkpoints and ONNX sidecars,
+    were asked for, ``None`` when nobody loaded or trained them); it is kept in RHIS checkpoints and ONNX metadata,
     not in the state dict, which stays exactly smp's.
 
     Args:

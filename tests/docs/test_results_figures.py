@@ -49,15 +49,19 @@ def stored_numbers(patterns: list[str]) -> list[float]:
 
 
 def results_tables(text: str, section: str | None = '## Results') -> list[tuple[list[str], list[tuple[int, str]]]]:
-    """(source patterns, [(line number, body cell)]) for every table under ``section`` (``None``: the tables of the
-    whole file whose paragraph starts with 'Results', as in the config folders' READMEs)."""
+    """(source patterns, [(line number, body cell)]) for every table under ``section``, every table elsewhere that names
+    its files, and every table whose paragraph starts with 'Results' (as in the config folders' READMEs)."""
     lines = text.splitlines()
     if section is None:
-        start, end = 0, len(lines)
+        first, last = 0, 0
     else:
-        start = next(i for i, line in enumerate(lines) if line.strip() == section)
-        end = next(i for i, line in enumerate(lines) if i > start and line.startswith('## '))
-    tables, i = [], start
+        first = next(i for i, line in enumerate(lines) if line.strip() == section)
+        last = next(i for i, line in enumerate(lines) if i > first and line.startswith('## '))
+
+    def inside(index: int) -> bool:
+        return first <= index < last
+
+    tables, i, end = [], 0, len(lines)
     while i < end:
         if lines[i].startswith('|') and i + 1 < end and lines[i + 1].startswith('|---'):
             marker = MARKER.fullmatch(lines[i - 1].strip())
@@ -67,7 +71,7 @@ def results_tables(text: str, section: str | None = '## Results') -> list[tuple[
                 j += 1
             paragraph = next((lines[k] for k in range(i - 1, max(i - 8, -1), -1) if lines[k - 1].strip() == ''
                               and not lines[k].startswith('<!--')), '')
-            if section is not None or marker or paragraph.startswith('Results'):
+            if inside(i) or marker or paragraph.startswith('Results'):
                 tables.append((marker.group(1).split() if marker else [], cells))
                 if not marker:
                     tables[-1][1].insert(0, (i + 1, '<no figures marker>'))
