@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument('--source', required=True, help='image, folder of images, or video')
     predict.add_argument('--out', required=True)
     predict.add_argument('--conf', type=float, default=0.25)
+    predict.add_argument('--max-det', type=int, default=300,
+                         help="at most this many persons per image, best first (Ultralytics' max_det)")
     predict.add_argument('--classes', type=int, nargs='+', default=None,
                          help='detector labels that are people (default: the person class; category 1 for .json)')
     predict.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80',
@@ -87,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="score the detector's own masks on the same boxes instead of RHIS's (an Ultralytics "
                                'segmentation .pt or an mmdet instance segmentation config); --rhis is not used')
     evaluate.add_argument('--conf', type=float, default=0.05, help='detector score threshold')
+    evaluate.add_argument('--max-det', type=int, default=100,
+                          help="at most this many persons per image, best first (COCO's maxDets)")
     evaluate.add_argument('--classes', type=int, nargs='+', default=None, help='detector labels that are people')
     evaluate.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80')
     evaluate.add_argument('--threshold', type=float, default=0.5)
@@ -109,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == 'eval':
             return _eval(args, postprocess)
         detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device,
-                                 args.label_space)
+                                 args.label_space, max_det=args.max_det)
         summary = run_predict(detector, RHISBackend(args.rhis, args.device, args.allow_random), args.source, args.out, postprocess,
                               binary=args.binary, progress=not args.no_progress, strict=args.strict)
     except (FileNotFoundError, ValueError, ImportError) as error:
@@ -135,7 +139,7 @@ def _eval(args: argparse.Namespace, postprocess: Any) -> int:
     backend = None if args.detector_masks else RHISBackend(args.rhis, args.device, args.allow_random)
     detector = None if args.detector is None else load_detector(
         args.detector, args.detector_checkpoint, args.conf, args.classes, args.device, args.label_space,
-        masks=args.detector_masks)
+        masks=args.detector_masks, max_det=args.max_det)
     metrics = evaluate_rhis(backend, dataset, detector, postprocess, detector_masks=args.detector_masks)
     print(format_evaluation(metrics))
     if args.out:

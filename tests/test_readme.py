@@ -5,6 +5,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -131,7 +132,9 @@ def test_commands_run_and_the_model_learns(tmp_path):
             args[0], args[1] = sys.executable, str(ROOT / args[1])
         else:
             args[0] = str(Path(sys.executable).with_name(args[0]))
+        start = time.perf_counter()
         result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=1200, env=env)
+        print(f'{time.perf_counter() - start:6.1f} s  {command}')
         assert result.returncode == 0, f'{command}\n{result.stderr[-3000:]}'
         output = re.sub(r'\x1b\[[0-9;]*m', '', result.stdout + result.stderr)
         saved += re.findall(r'Results saved to (\S+)', output)
@@ -141,8 +144,10 @@ def test_commands_run_and_the_model_learns(tmp_path):
     mim = commands('mim ')
     assert any(' train ' in c for c in mim) and any(' test ' in c for c in mim)
     for command in mim:
+        start = time.perf_counter()
         result = subprocess.run(tiny_mim_args(command), cwd=tmp_path, capture_output=True, text=True, timeout=1200,
                                 env=env)
+        print(f'{time.perf_counter() - start:6.1f} s  {command}')
         output = result.stdout + result.stderr
         assert result.returncode == 0, f'{command}\n{output[-4000:]}'
         if ' test ' in command and 'peopleseg' not in command:
@@ -191,8 +196,10 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     outputs = {}
     for command in benchmarks:
+        start = time.perf_counter()
         result = subprocess.run(tiny_tool_args(command, data_root), cwd=tmp_path, capture_output=True, text=True,
                                 timeout=1200, env=env)
+        print(f'{time.perf_counter() - start:6.1f} s  {command}')
         assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}{result.stderr[-3000:]}'
         args = shlex.split(command)
         out = next((args[args.index(flag) + 1] for flag in ('--metrics', '--out') if flag in args),

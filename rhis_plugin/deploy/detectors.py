@@ -46,7 +46,7 @@ from .onnx_session import onnx_session
 
 __all__ = ['COCO80_TO_91', 'category_ids', 'label_space_of', 'Detections', 'UltralyticsDetector', 'MMDetDetector',
            'OnnxDetrDetector',
-           'JsonDetections', 'HOGPeopleDetector', 'cached_ultralytics_weights', 'load_detector']
+           'JsonDetections', 'HOGPeopleDetector', 'MaxDetections', 'cached_ultralytics_weights', 'load_detector']
 
 
 # COCO's 80 contiguous classes -> its 91 category ids (person = 1), as in COCO results files.
@@ -100,6 +100,10 @@ class Detections:
         ids = None if self.category_ids is None else self.category_ids[keep]
         masks = None if self.masks is None else self.masks[keep]
         return Detections(self.boxes[keep], self.scores[keep], self.labels[keep], ids, self.image_id, masks)
+
+    def top(self, max_det: int) -> 'Detections':
+        """The ``max_det`` highest-scoring detections, best first (Ultralytics' ``max_det``)."""
+        return self.select(np.argsort(-self.scores, kind='stable')[:max_det])
 
     def coco_category_ids(self) -> np.ndarray:
         return self.labels + 1 if self.category_ids is None else self.category_ids
@@ -321,13 +325,42 @@ def cached_ultralytics_weights(name: str = 'yolo11n.pt') -> Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
+class MaxDetections:
+    """A detector that keeps its ``max_det`` best persons per image (after ``conf`` and ``classes``), as
+    Ultralytics' ``max_det`` does: a low ``conf`` on a weak detector cannot flood RHIS with thousands of ROIs."""
+
+    def __init__(self, detector: Any, max_det: int) -> None:
+        if max_det < 1:
+            raise ValueError(f'max_det must be >= 1, got {max_det}')
+        self.detector, self.max_det = detector, max_det
+
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
+        return self.detector(image, name).top(self.max_det)
+
+    def __getattr__(self, item: str) -> Any:       # the adapter's own attributes (label_space, masks, ...)
+        return getattr(self.__dict__['detector'], item)
+
+
 def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
                   classes: Sequence[int] | None = None, device: str = 'cpu', label_space: str = 'coco80',
-                  masks: bool = False):
+                  masks: bool = False, max_det: int | None = None):
     """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR or YOLO format,
     ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file),
     ``hog`` OpenCV's HOG people detector (no file). ``masks``: the detector's own instance masks too (an
-    Ultralytics ``.pt`` segmentation model or an mmdet instance segmentation config)."""
+    Ultralytics ``.pt`` segmentation model or an mmdet instance segmentation config). ``max_det``: keep at most
+    this many persons per image, best first (:class:`MaxDetections`; ``None``: all).
+
+    Example:
+        >>> detector = load_detector('hog', conf=0.3, max_det=20)
+        >>> detector(np.zeros((64, 64, 3), np.uint8), 'blank.jpg').boxes.shape
+        (0, 4)
+    """
+    detector = _load_adapter(spec, checkpoint, conf, classes, device, label_space, masks)
+    return detector if max_det is None else MaxDetections(detector, max_det)
+
+
+def _load_adapter(spec: str, checkpoint: str | None, conf: float, classes: Sequence[int] | None, device: str,
+                  label_space: str, masks: bool):
     path = Path(spec)
     suffix = path.suffix.lower()
     if masks:

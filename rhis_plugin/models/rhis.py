@@ -24,6 +24,7 @@ from torchvision.ops import roi_align
 
 from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks, mask_quality
 from .hierarchical_head import HierarchicalMaskHead
+from .light_head import LightHierarchicalMaskHead
 from .imagenet import encoder_normalization
 from .peopleseg_unet import PeopleSegUNet
 from .roi_encoder import RoIEncoder
@@ -35,6 +36,7 @@ __all__ = ['RHISConfig', 'RHIS']
 
 
 ARCHITECTURES = ('rhis', 'upstream', 'fcn', 'unet_in_box', 'box_filled')
+HEADS = {'hierarchical': HierarchicalMaskHead, 'light': LightHierarchicalMaskHead}
 
 
 @dataclass
@@ -50,6 +52,11 @@ class RHISConfig:
         roi_size: (height, width) of the ROI crop; the mask is twice that.
         decoder_channels: head widths at strides 16, 8, 4, 2, 1 of the ROI.
         branch_channels: width of the two hierarchical branches.
+        head: ``'hierarchical'`` (:class:`~rhis_plugin.models.hierarchical_head.HierarchicalMaskHead`) or
+            ``'light'`` (:class:`~rhis_plugin.models.light_head.LightHierarchicalMaskHead`: depthwise-separable,
+            branches at the ROI resolution, edge-guided upsampling; same outputs).
+        unet_decoder_channels: the people-seg UNet's decoder widths at strides 16 to 1 (smp's); the last one is the
+            width of the UNet features the head crops.
         sampling_ratio: RoI Align samples per output cell and axis (>= 2: true area averaging).
         freeze_unet: keep the people-seg UNet frozen (eval mode, no grad).
         working_size: the people-seg UNet runs on each frame letterboxed to this long side (frames are never
@@ -65,6 +72,8 @@ class RHISConfig:
     roi_size: tuple[int, int] = (64, 48)
     decoder_channels: tuple[int, ...] = (96, 64, 48, 32, 32)
     branch_channels: int = 24
+    head: str = 'hierarchical'
+    unet_decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16)
     sampling_ratio: int = 2
     freeze_unet: bool = True
     aux_heads: bool = True
@@ -83,6 +92,11 @@ class RHISConfig:
                     raise ValueError(f'{prefix}_{field} must be 3 RGB values (std > 0), got {value}')
                 setattr(self, f'{prefix}_{field}', value)
         self.decoder_channels = tuple(self.decoder_channels)
+        self.unet_decoder_channels = tuple(int(c) for c in self.unet_decoder_channels)
+        if self.head not in HEADS:
+            raise ValueError(f'head must be one of {tuple(HEADS)}, got {self.head!r}')
+        if len(self.unet_decoder_channels) != 5 or min(self.unet_decoder_channels) < 1:
+            raise ValueError(f'unet_decoder_channels must be 5 positive widths, got {self.unet_decoder_channels}')
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f'architecture must be one of {ARCHITECTURES}, got {self.architecture!r}')
         smallest = 16 if self.architecture in ('rhis', 'upstream') else 7    # RHIS's ROI encoder has stride 16
@@ -103,7 +117,8 @@ class RHISConfig:
 
 def build_peopleseg(cfg: RHISConfig) -> PeopleSegUNet:
     """The people-seg UNet a config describes (random init)."""
-    return PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet, mean=cfg.unet_mean, std=cfg.unet_std)
+    return PeopleSegUNet(cfg.unet_encoder, frozen=cfg.freeze_unet, decoder_channels=cfg.unet_decoder_channels,
+                         mean=cfg.unet_mean, std=cfg.unet_std)
 
 
 class RHIS(nn.Module):
@@ -114,8 +129,8 @@ class RHIS(nn.Module):
         self.cfg = cfg
         self.peopleseg = build_peopleseg(cfg)
         self.roi_encoder = RoIEncoder(cfg.roi_encoder, in_channels=4)
-        self.head = HierarchicalMaskHead(self.roi_encoder.channels, 4 + self.peopleseg.feature_channels,
-                                         cfg.decoder_channels, cfg.branch_channels, cfg.aux_heads)
+        self.head = HEADS[cfg.head](self.roi_encoder.channels, 4 + self.peopleseg.feature_channels,
+                                    cfg.decoder_channels, cfg.branch_channels, cfg.aux_heads)
 
     @property
     def roi_size(self) -> tuple[int, int]:

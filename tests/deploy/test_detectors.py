@@ -87,6 +87,18 @@ def test_json_detections(tmp_path):
         JsonDetections(path)
 
 
+def test_max_det_keeps_the_best_persons(tmp_path):
+    path = tmp_path / 'dets.json'
+    path.write_text(json.dumps([{'file_name': 'a.jpg', 'bbox': [i, i, 5, 5], 'score': s, 'category_id': 1}
+                                for i, s in enumerate((0.3, 0.9, 0.5, 0.7))]))
+    detector = load_detector(str(path), conf=0.4, max_det=2)
+    dets = detector(None, 'a.jpg')
+    assert dets.scores.tolist() == pytest.approx([0.9, 0.7]) and dets.boxes[:, 0].tolist() == [1.0, 3.0]
+    assert isinstance(detector.detector, JsonDetections) and len(load_detector(str(path))(None, 'a.jpg').boxes) == 4
+    with pytest.raises(ValueError, match='max_det'):
+        load_detector(str(path), max_det=0)
+
+
 def test_ultralytics_and_mmdet_adapters():
     image = (np.random.default_rng(0).random((96, 128, 3)) * 255).astype(np.uint8)
     yolo = load_detector('yolo11n.yaml', conf=0.0, classes=[0])

@@ -130,8 +130,8 @@ def test_export_tool(tmp_path):
     assert bad.returncode == 2 and 'not found' in bad.stderr and not (tmp_path / 'n.onnx').exists()
 
 
-@pytest.mark.parametrize('preset', ['rhis_b0_64x48', 'upstream_b0_64x48', 'fcn_b0_14x14', 'unet_in_box_b0',
-                                    'box_filled'])
+@pytest.mark.parametrize('preset', ['rhis_b0_64x48', 'rhislight_lite0_64x48', 'upstream_b0_64x48', 'fcn_b0_14x14',
+                                    'unet_in_box_b0', 'box_filled'])
 def test_dynamic_image_export_matches_pytorch_at_three_sizes(preset, tmp_path):
     """Every architecture: a dynamic-size file traced at one size runs at others (one not divisible by 32), the
     working-size letterbox included (a small working size, so every size is resized)."""

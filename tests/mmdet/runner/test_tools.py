@@ -1,4 +1,4 @@
-"""tools/train.py and tools/test.py; the README test runs every documented `mim train`/`mim test` end to end."""
+"""tools/train.py and tools/test.py; the README test runs the README's `mim train`/`mim test` commands end to end."""
 import sys
 from pathlib import Path
 

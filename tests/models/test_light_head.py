@@ -1,0 +1,53 @@
+"""The light preset: the same outputs as the full head, at the cost targets of the lighter-model issue."""
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from rhis_plugin.models import build_rhis
+from rhis_plugin.models.light_head import LightHierarchicalMaskHead, SeparableBlock
+
+LIGHT = 'rhislight_lite0_64x48'
+
+
+def _gmacs(model, images: torch.Tensor, rois: torch.Tensor) -> float:
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(images, rois)
+    return counter.get_total_flops() / 2e9
+
+
+def test_light_preset_meets_the_cost_targets():
+    model = build_rhis(LIGHT, aux_heads=False, peopleseg_weights='random').eval()
+    images = torch.rand(1, 3, 480, 640)
+    unet = _gmacs(model, images, torch.zeros((0, 5)))
+    per_person = _gmacs(model, images, torch.tensor([[0, 0.1, 0.1, 0.4, 0.9]])) - unet
+    default = build_rhis('rhis_lite0_64x48', aux_heads=False, peopleseg_weights='random').eval()
+    default_per_person = _gmacs(default, images, torch.tensor([[0, 0.1, 0.1, 0.4, 0.9]])) - _gmacs(
+        default, images, torch.zeros((0, 5)))
+    assert isinstance(model.head, LightHierarchicalMaskHead)
+    assert unet <= 1.5 and per_person <= 0.10, (unet, per_person)
+    assert per_person < default_per_person / 4
+
+
+def test_light_head_trains_with_the_full_heads_outputs():
+    model = build_rhis(LIGHT, peopleseg_weights='random').train()
+    out = model(torch.rand(2, 3, 96, 80), torch.tensor([[0, 0.1, 0.1, 0.6, 0.9], [1, 0.2, 0.0, 0.9, 1.0]]))
+    assert set(out) == {'masks', 'binary_masks', 'bgfg_logits', 'tnt_logits', 'contour_logits', 'distance',
+                        'features'}
+    assert out['masks'].shape == (2, 3, 128, 96) and out['features'].shape == (2, model.feature_channels, 64, 48)
+    out['masks'].sum().backward()
+    # Every head weight reaches the masks (the auxiliary heads only the training losses).
+    missing = [name for name, p in model.head.named_parameters()
+               if p.grad is None and not name.startswith(('contour_head', 'distance_head'))]
+    assert not missing, missing
+
+
+def test_separable_block_keeps_the_size_and_changes_the_width():
+    block = SeparableBlock(12, 8).eval()
+    assert block(torch.rand(3, 12, 10, 7)).shape == (3, 8, 10, 7)
+
+
+def test_unknown_head_lists_the_options():
+    with pytest.raises(ValueError, match="head must be one of \\('hierarchical', 'light'\\)"):
+        build_rhis('rhis_lite0_64x48', head='tiny')
+    with pytest.raises(ValueError, match='unet_decoder_channels'):
+        build_rhis('rhis_lite0_64x48', unet_decoder_channels=(16, 8))
