@@ -17,7 +17,8 @@ from rhis_plugin.weights import starter_path
 
 ROOT = Path(__file__).resolve().parents[2]
 RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
-TINY = ['epochs=1', 'imgsz=128', 'batch=4', 'workers=0', 'exist_ok', 'verbose=False']
+# max_det: a random detector's 300 boxes per image would each be segmented in validation.
+TINY = ['epochs=1', 'imgsz=128', 'batch=4', 'workers=0', 'exist_ok', 'verbose=False', 'max_det=10']
 
 
 def rhis_yolo(*args, cwd) -> subprocess.CompletedProcess:
