@@ -36,10 +36,10 @@ def _up(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
 
 
 class _DecoderStage(nn.Module):
-    def __init__(self, in_channels: int, skip_channels: int, out_channels: int) -> None:
+    def __init__(self, in_channels: int, skip_channels: int, out_channels: int, block: type = ResidualBlock) -> None:
         super().__init__()
         self.gate = AttentionGate(skip_channels, in_channels, max(skip_channels // 2, 8))
-        self.block = ResidualBlock(in_channels + skip_channels, out_channels)
+        self.block = block(in_channels + skip_channels, out_channels)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         return self.block(torch.cat([_up(x, skip.shape[-2:]), self.gate(skip, x)], dim=1))
@@ -47,6 +47,9 @@ class _DecoderStage(nn.Module):
 
 class HierarchicalMaskHead(nn.Module):
     """Decoder + hierarchical branches.
+
+    Subclasses change the blocks (``block``), the stem and the branches' output layers (:meth:`build_branches`,
+    :meth:`branch_logits`); the decoder, the gating of branch 2 by branch 1 and the outputs stay this class's.
 
     Args:
         encoder_channels: channels of the encoder features at strides 2, 4, 8, 16.
@@ -56,6 +59,8 @@ class HierarchicalMaskHead(nn.Module):
         aux_heads: build the contour and distance heads used by the training losses.
     """
 
+    block: type = ResidualBlock
+
     def __init__(self, encoder_channels: Sequence[int], stem_in_channels: int,
                  decoder_channels: Sequence[int] = (96, 64, 48, 32, 32), branch_channels: int = 24,
                  aux_heads: bool = True) -> None:
@@ -64,25 +69,36 @@ class HierarchicalMaskHead(nn.Module):
             raise ValueError('expected 4 encoder widths (strides 2-16) and 5 decoder widths (strides 16-1)')
         c16, c8, c4, c2, c1 = decoder_channels
         self.bottleneck = nn.Sequential(ConvBNAct(encoder_channels[3], c16, 1), CBAM(c16))
-        self.stem = nn.Sequential(ConvBNAct(stem_in_channels, c1), ConvBNAct(c1, c1))
+        self.stem = self.build_stem(stem_in_channels, c1)
         self.stages = nn.ModuleList([
-            _DecoderStage(c16, encoder_channels[2], c8),
-            _DecoderStage(c8, encoder_channels[1], c4),
-            _DecoderStage(c4, encoder_channels[0], c2),
-            _DecoderStage(c2, c1, c1),
+            _DecoderStage(c16, encoder_channels[2], c8, self.block),
+            _DecoderStage(c8, encoder_channels[1], c4, self.block),
+            _DecoderStage(c4, encoder_channels[0], c2, self.block),
+            _DecoderStage(c2, c1, c1, self.block),
         ])
-        b = branch_channels
-        # Branch 1: background / foreground. The person-probability guide at mask resolution sharpens edges.
-        self.bgfg_features = ConvBNAct(c1, b)
-        self.bgfg_out = nn.Sequential(ConvBNAct(b + 1, b // 2 + 4), nn.Conv2d(b // 2 + 4, 2, 1))
-        # Branch 2: target / non-target, on the trunk gated by the foreground features.
-        self.fg_gate = nn.Sequential(nn.Conv2d(b, c1, 1), nn.Sigmoid())
-        self.tnt_features = nn.Sequential(ResidualBlock(c1), SpatialAttention())
-        self.tnt_out = nn.Sequential(ConvBNAct(c1 + 1, b // 2 + 4), nn.Conv2d(b // 2 + 4, 2, 1))
+        self.build_branches(c1, branch_channels)
         self.aux_heads = aux_heads
         if aux_heads:
             self.contour_head = nn.Sequential(ConvBNAct(c1, 16), nn.Conv2d(16, 1, 1))
             self.distance_head = nn.Sequential(ConvBNAct(c1, 16), nn.Conv2d(16, 1, 1))
+
+    def build_stem(self, in_channels: int, out_channels: int) -> nn.Module:
+        return nn.Sequential(ConvBNAct(in_channels, out_channels), ConvBNAct(out_channels, out_channels))
+
+    def build_branches(self, c1: int, b: int) -> None:
+        """Branch 1, background / foreground: ``bgfg_features`` (trunk -> b channels) and its output layers; branch 2,
+        target / non-target: ``tnt_features`` on the trunk gated by ``fg_gate`` (from branch 1's features) and its
+        output layers."""
+        # The person-probability guide at mask resolution sharpens edges.
+        self.bgfg_features = ConvBNAct(c1, b)
+        self.bgfg_out = nn.Sequential(ConvBNAct(b + 1, b // 2 + 4), nn.Conv2d(b // 2 + 4, 2, 1))
+        self.fg_gate = nn.Sequential(nn.Conv2d(b, c1, 1), nn.Sigmoid())
+        self.tnt_features = nn.Sequential(ResidualBlock(c1), SpatialAttention())
+        self.tnt_out = nn.Sequential(ConvBNAct(c1 + 1, b // 2 + 4), nn.Conv2d(b // 2 + 4, 2, 1))
+
+    def branch_logits(self, branch: str, features: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        """A branch's 2-class logits at the mask size from its features and the edge guide."""
+        return getattr(self, f'{branch}_out')(torch.cat([_up(features, guide.shape[-2:]), guide], dim=1))
 
     def forward(self, features: Sequence[torch.Tensor], stem_input: torch.Tensor, guide: torch.Tensor,
                 with_aux: bool = False) -> dict[str, torch.Tensor]:
@@ -94,9 +110,8 @@ class HierarchicalMaskHead(nn.Module):
         trunk = x
 
         bgfg = self.bgfg_features(trunk)
-        bgfg_logits = self.bgfg_out(torch.cat([_up(bgfg, mask_size), guide], dim=1))
-        tnt = self.tnt_features(trunk * self.fg_gate(bgfg))
-        tnt_logits = self.tnt_out(torch.cat([_up(tnt, mask_size), guide], dim=1))
+        bgfg_logits = self.branch_logits('bgfg', bgfg, guide)
+        tnt_logits = self.branch_logits('tnt', self.tnt_features(trunk * self.fg_gate(bgfg)), guide)
 
         out = {'masks': combine_hierarchical_logits(bgfg_logits, tnt_logits),
                'bgfg_logits': bgfg_logits, 'tnt_logits': tnt_logits, 'features': trunk}
