@@ -338,7 +338,9 @@ class MaxDetections:
         return self.detector(image, name).top(self.max_det)
 
     def __getattr__(self, item: str) -> Any:       # the adapter's own attributes (label_space, masks, ...)
-        return getattr(self.__dict__['detector'], item)
+        if item == 'detector':      # not set yet (copy, unpickling): a plain AttributeError, no recursion
+            raise AttributeError(item)
+        return getattr(self.detector, item)
 
 
 def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
