@@ -7,7 +7,8 @@ learning curve, every row mean +- sd.
         --iters 250 500 1000 --seeds 0 1 2 --out-dir docs/results/quality
 
 What is the same for every contender: the frozen people-seg UNet (``--peopleseg``: the starter's, a checkpoint, or
-one trained here at the working size, the geometry it then runs at; its IoU on each val set is reported), the data
+one trained here at the working size, the geometry it then runs at; its IoU on each val set is reported; contenders
+whose UNets differ, e.g. a lighter decoder, each get one trained here by the same recipe), the data
 (train letterboxed to ``--image-size``), box jitter, batch, ROIs per image, the data order and jitter of each seed,
 and the schedule (AdamW, warm-up + cosine over the largest ``--iters``; the smaller ones are points of that run's
 learning curve). Each contender's initial weights come from its own seed (name + seed), so they do not depend on
@@ -44,6 +45,7 @@ from rhis_plugin.data.coco_dataset import coco_person_dataset, datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
 from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, save_rhis
+from rhis_plugin.models.imagenet import imagenet_weights_name, load_imagenet_weights
 from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.data.occlusion import OCCLUDED
 from rhis_plugin.training import TrainConfig, train_peopleseg, train_rhis
@@ -141,24 +143,40 @@ def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: in
         return 1000 * median_latency(lambda: model(images, boxes.to(device)), warmup=1, repeats=5, sync=sync)
 
 
-def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: Path) -> str:
-    """The UNet every contender gets: the starter's, a checkpoint, or one trained here (saved in ``out_dir``)."""
-    encoders = {build_rhis(preset_of(c)).cfg.unet_encoder for c in contenders}
-    if len(encoders) != 1:
-        raise SystemExit(f'the contenders use different UNet encoders ({", ".join(sorted(encoders))}): one frozen '
-                         'UNet for all of them is the point; bench them in separate runs')
+def unet_architecture(contender: str, args: argparse.Namespace) -> tuple:
+    """What makes two contenders' people-seg UNets interchangeable: encoder, decoder widths and working size."""
+    cfg = build_rhis(preset_of(contender), **model_options(args)).cfg
+    return cfg.unet_encoder, cfg.unet_decoder_channels, cfg.working_size
+
+
+def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: Path) -> dict[str, str]:
+    """Each contender's frozen UNet: the starter's or a checkpoint for all of them, or one trained here per UNet
+    architecture (same data, iterations and seed, encoder from ImageNet where the offline weights exist, as the
+    starter's; saved in ``out_dir``), so that contenders whose UNets differ (a
+    lighter decoder, another working size) are compared with UNets trained alike."""
+    architectures = {c: unet_architecture(c, args) for c in contenders}
     if args.peopleseg != 'train':
-        return args.peopleseg
-    path = out_dir / 'peopleseg.pth'
-    if not path.is_file():
-        working = args.working_size or build_rhis(preset_of(contenders[0])).cfg.working_size
-        unet = PeopleSegUNet(encoders.pop(), frozen=False)
-        train_set = coco_person_dataset(args.train, (working, working), args.sources)
-        train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3, batch_size=args.batch_size,
-                                                     log_every=50), device=args.device)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(unet.state_dict(), path)
-    return str(path)
+        if len(set(architectures.values())) != 1:
+            raise SystemExit('the contenders use different people-seg UNets (encoder, decoder widths or working size): '
+                             'one set of weights cannot serve them all; use --peopleseg train (one UNet per '
+                             'architecture, trained alike) or bench them in separate runs')
+        return dict.fromkeys(contenders, args.peopleseg)
+    paths = {}
+    for architecture in dict.fromkeys(architectures.values()):
+        encoder, decoder, working = architecture
+        path = out_dir / f"peopleseg_{encoder.split('_')[-1]}_{'-'.join(map(str, decoder))}_{working}.pth"
+        if not path.is_file():
+            torch.manual_seed(0)
+            unet = PeopleSegUNet(encoder, frozen=False, decoder_channels=decoder)
+            if imagenet_weights_name(unet.encoder_name):     # the starter's recipe: encoder from ImageNet
+                load_imagenet_weights(unet, imagenet_weights_name(unet.encoder_name))
+            train_set = coco_person_dataset(args.train, (working, working), args.sources)
+            train_peopleseg(unet, train_set, TrainConfig(iters=args.peopleseg_iters, lr=1e-3,
+                                                         batch_size=args.batch_size, log_every=50), device=args.device)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(unet.state_dict(), path)
+        paths[architecture] = str(path)
+    return {c: paths[a] for c, a in architectures.items()}
 
 
 def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, train_set, vals: dict,
@@ -261,7 +279,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir)
-    unet = peopleseg_weights(args, args.contenders, out_dir)
+    unets = peopleseg_weights(args, args.contenders, out_dir)
     size = (args.image_size, args.image_size)
     train_set = coco_person_dataset(args.train, size, args.sources)
     vals = datasets_by_spec(args.val)
@@ -273,13 +291,13 @@ def main(argv: list[str] | None = None) -> dict:
             points = {'0'} if build_family(contender) in UNTRAINED else {str(i) for i in args.iters}
             if not done.get('complete') or set(done['curve']) != points:
                 print(f'== {contender}, seed {seed}', flush=True)
-                done = run_one(args, contender, seed, unet, train_set, vals, path)
+                done = run_one(args, contender, seed, unets[contender], train_set, vals, path)
             records.setdefault(contender, []).append(done)
     # Latency depends on the architecture alone: measured here, on this machine's CPU, wherever the runs trained.
     latency = {c: latency_ms(build_rhis(preset_of(c), peopleseg_weights='random', **model_options(args)),
                              tuple(args.latency_size)) for c in records}
     summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
-               'train': args.train, 'val': args.val, 'peopleseg': unet,
+               'train': args.train, 'val': args.val, 'peopleseg': unets,
                'image_size': args.image_size, 'working_size': args.working_size, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
                'threads': args.threads, 'latency_size': list(args.latency_size), 'latency_machine': machine_description(),
                'contenders': summarise(records, latency)}

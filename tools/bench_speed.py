@@ -15,10 +15,17 @@ Measured, each (model, backend) in a fresh process so that peak memory is its ow
 - A per-stage breakdown of the first preset (UNet, RoI Align, encoder, decoder, paste) in ms and GMAC, 480x640,
   10 persons, PyTorch CPU.
 
-Printed ratios (ORT CPU, 10 persons): ``rhis_overhead = RHIS / YOLO11n``, ``pipeline_vs_seg = (YOLO11n + RHIS) /
-YOLO11n-seg``, ``frame_scaling = RHIS at 1080x1920 / at 480x640``, and each preset's speed-up over
-``upstream_b0_64x48``; the JSON's ``summary`` holds the first preset's (the default's) two target ratios at the first
-frame size on the first of ORT CPU / PyTorch CPU measured. Run it alone on the machine.
+Printed ratios: ``rhis_overhead = RHIS / YOLO11n`` and ``pipeline_vs_seg = (YOLO11n + RHIS) / YOLO11n-seg`` at 1 / 10
+/ 50 persons (keys ``..._<backend>_<frame>`` at 10, ``..._<backend>_<frame>_<N>`` at each N), ``frame_scaling = RHIS
+at 1080x1920 / at 480x640``, and each preset's speed-up over ``upstream_b0_64x48``; the JSON's ``summary`` holds the
+first preset's (the default's) two target ratios at 10 persons on the first frame size on the first of ORT CPU /
+PyTorch CPU measured. Run it alone on the machine.
+
+A shared machine's speed drifts over minutes (2x has been seen), and a ratio of two latencies measured minutes apart
+inherits the drift. ``--rounds K`` measures every (model, backend) K times, each round in a new order, and keeps the
+median of the rounds (each round's figures are in ``*_rounds``), so a slow spell falls on every model alike.
+
+``--table speed.json`` prints the README's speed table from a stored run (the README section is generated so).
 """
 from __future__ import annotations
 
@@ -63,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--max-seconds', type=float, default=20.0, help='stop repeating a measurement after this')
     parser.add_argument('--backends', nargs='+', default=['torch_cpu', 'ort_cpu', 'torch_cuda'],
                         help='torch_cpu, ort_cpu, torch_cuda (skipped without a GPU)')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='measure every (model, backend) this many times, in a new order each round; keep the median')
+    parser.add_argument('--table', metavar='JSON', help="print the README's markdown table from a stored run and exit")
     parser.add_argument('--out', help='write every figure as JSON here')
     parser.add_argument('--plot', help='write a latency-vs-persons plot (PNG) here')
     parser.add_argument('--worker', nargs=3, metavar=('KIND', 'NAME', 'BACKEND'), help=argparse.SUPPRESS)
@@ -241,6 +251,25 @@ def run_worker(kind: str, name: str, backend: str, args: argparse.Namespace) -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def median_of_rounds(runs: list[dict]) -> dict:
+    """One (model, backend)'s rounds -> the first round's record with the median latencies (``latency_ms_rounds``:
+    every round's) and the highest peak memory."""
+    import statistics
+    merged = dict(runs[0])
+    if len(runs) > 1:
+        latencies = [r['latency_ms'] for r in runs]
+        if isinstance(latencies[0], dict):
+            merged['latency_ms'] = {size: {n: statistics.median(r[size][n] for r in latencies) for n in by_count}
+                                    for size, by_count in latencies[0].items()}
+        else:
+            merged['latency_ms'] = statistics.median(latencies)
+        merged['latency_ms_rounds'] = latencies
+        for key in ('peak_rss_mb', 'inference_mb', 'peak_gpu_mb'):
+            if key in merged:
+                merged[key] = max(r[key] for r in runs)
+    return merged
+
+
 def ratios(results: dict, backends: list[str]) -> None:
     """Speed-ups over the reference architecture, and the RHIS-vs-detector ratios at 10 persons."""
     sizes = list(results['rhis'][next(iter(results['rhis']))][backends[0]]['latency_ms'])
@@ -259,12 +288,13 @@ def ratios(results: dict, backends: list[str]) -> None:
                     if base is not None:
                         r[f'speedup_{backend}_{size}_{count}'] = base[backend]['latency_ms'][size][count] / ms
                     detectors = results['detectors']
-                    if count != REFERENCE_ROIS or backend not in detectors.get('yolo11n', {}):
+                    if backend not in detectors.get('yolo11n', {}):
                         continue
                     yolo = detectors['yolo11n'][backend]['latency_ms']
-                    r[f'rhis_overhead_{backend}_{size}'] = ms / yolo
+                    at = '' if count == REFERENCE_ROIS else f'_{count}'    # 10 persons: the target keys
+                    r[f'rhis_overhead_{backend}_{size}{at}'] = ms / yolo
                     if backend in detectors.get('yolo11n-seg', {}):
-                        r[f'pipeline_vs_seg_{backend}_{size}'] = (yolo + ms) / detectors['yolo11n-seg'][backend][
+                        r[f'pipeline_vs_seg_{backend}_{size}{at}'] = (yolo + ms) / detectors['yolo11n-seg'][backend][
                             'latency_ms']
 
 
@@ -301,20 +331,28 @@ def main(argv: list[str] | None = None) -> dict:
     if args.worker:
         print(json.dumps(worker(args)))
         return {}
+    if args.table:
+        print(markdown_table(json.loads(Path(args.table).read_text())))
+        return {}
+    if args.rounds < 1:
+        raise SystemExit(f'--rounds must be >= 1, got {args.rounds}')
     import torch
     backends = [b for b in args.backends if b != 'torch_cuda' or torch.cuda.is_available()]
     results = {'command': 'python tools/bench_speed.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                'frame_sizes': [size_key(s) for s in args.frame_sizes], 'threads': args.threads, 'rois': args.rois,
                'detector_size': args.detector_size,
                'machine': machine_description(), 'baseline': BASELINE, 'rhis': {}, 'detectors': {}}
-    for preset in dict.fromkeys(args.presets):
-        for backend in backends:
-            print(f'measuring {preset} on {backend} ...', flush=True)
-            results['rhis'].setdefault(preset, {})[backend] = run_worker('rhis', preset, backend, args)
-    for name in args.detectors:
-        for backend in backends:
-            print(f'measuring {name} on {backend} ...', flush=True)
-            results['detectors'].setdefault(name, {})[backend] = run_worker('detector', name, backend, args)
+    jobs = [('rhis', preset, backend) for preset in dict.fromkeys(args.presets) for backend in backends]
+    jobs += [('detector', name, backend) for name in args.detectors for backend in backends]
+    measured: dict = {job: [] for job in jobs}
+    for round_index in range(args.rounds):
+        shift = round_index * len(jobs) // args.rounds    # each round starts elsewhere in the list
+        for job in jobs[shift:] + jobs[:shift]:
+            print(f'round {round_index + 1}/{args.rounds}: measuring {job[1]} on {job[2]} ...', flush=True)
+            measured[job].append(run_worker(*job, args))
+    for (kind, name, backend), runs in measured.items():
+        group = results['rhis' if kind == 'rhis' else 'detectors']
+        group.setdefault(name, {})[backend] = median_of_rounds(runs)
     results['breakdown'] = run_worker('breakdown', args.presets[0], 'torch_cpu', args)
     ratios(results, backends)
     results['summary'] = summary(results, backends)
@@ -349,7 +387,7 @@ def print_table(results: dict, backends: list[str]) -> None:
             gmac = row.get('torch_cpu', {}).get('gmac', float('nan'))
             print(f'{name:<18} {results["detector_size"]:>10} {backend:>10} {m["latency_ms"]:>9.1f} (whole model, '
                   f'{gmac:.2f} GMAC) {m.get("peak_rss_mb", 0):>8.0f} MB')
-    print('\nratios at 10 persons (< 1: RHIS is cheaper)')
+    print(f'\nratios (< 1: RHIS is cheaper; keys without a person count: {REFERENCE_ROIS} persons)')
     for preset, row in results['rhis'].items():
         shown = {k: v for k, v in row['ratios'].items() if not k.startswith('speedup_') or k.endswith('_10')}
         print(f'  {preset}: ' + ', '.join(f'{k} {v:.2f}' for k, v in shown.items()))
@@ -361,6 +399,43 @@ def print_table(results: dict, backends: list[str]) -> None:
     print('(speed-up over upstream_b0_64x48 in ratios: speedup_<backend>_<frame>_<persons>)')
     if results.get('summary'):
         print('targets, ' + ', '.join(f'{k} {v}' for k, v in results['summary'].items()))
+
+
+LABELS = {DEFAULT_PRESET: 'default', BASELINE: 'reference', 'fcn_lite0_14x14': 'Mask R-CNN head'}
+
+
+def markdown_table(results: dict) -> str:
+    """The README's speed table from a stored run: latency at 1 / 10 / 50 persons per backend, paste-back, GMAC,
+    peak memory, and the two ratios at each person count (ORT CPU, else PyTorch CPU)."""
+    backend = next((b for b in ('ort_cpu', 'torch_cpu') if b in next(iter(results['rhis'].values()))), 'torch_cpu')
+    names = {'ort_cpu': 'ORT CPU', 'torch_cpu': 'PyTorch CPU', 'torch_cuda': 'PyTorch CUDA'}
+    backends = [b for b in ('ort_cpu', 'torch_cpu', 'torch_cuda') if b in next(iter(results['rhis'].values()))]
+    counts = ' / '.join(str(c) for c in results['rois'])
+    lines = ['| model | frame | ' + ' | '.join(f'{names[b]} ms ({counts} persons)' for b in backends)
+             + f' | RHIS / YOLO11n ({names[backend]}) | (YOLO11n + RHIS) / YOLO11n-seg | paste-back of 10 | GMAC | '
+               'peak MB |', '|---' * (len(backends) + 7) + '|']
+    for preset, row in results['rhis'].items():
+        label = f'`{preset}`' + (f' ({LABELS[preset]})' if preset in LABELS else '')
+        for i, size in enumerate(results['frame_sizes']):
+            cells = [' / '.join(f"{row[b]['latency_ms'][size][str(c)]:.0f}" for c in results['rois']) for b in backends]
+            ratio = [' / '.join(f"{row['ratios'][k]:.2f}" for k in
+                                (f'{key}_{backend}_{size}' + ('' if str(c) == REFERENCE_ROIS else f'_{c}')
+                                 for c in results['rois']) if k in row['ratios']) or '-'
+                     for key in ('rhis_overhead', 'pipeline_vs_seg')]
+            cpu = row.get('torch_cpu', {})
+            paste = cpu.get('paste_ms', {}).get(size)
+            gmac = (f"{cpu['macs_per_image'] / 1e9:.2f} + {cpu['macs_per_roi'] / 1e9:.3f} / person"
+                    if 'macs_per_image' in cpu and i == 0 else '')
+            memory = ' / '.join(f"{row[b]['peak_rss_mb']:.0f}" for b in backends if 'peak_rss_mb' in row[b]) if i == 0 else ''
+            lines.append(f'| {label} | {size} | ' + ' | '.join(cells) + f' | {ratio[0]} | {ratio[1]} | '
+                         + (f'{paste:.0f} ms' if paste is not None else '') + f' | {gmac} | {memory} |')
+    for name, row in results['detectors'].items():
+        cells = [f"{row[b]['latency_ms']:.1f}" if b in row else '' for b in backends]
+        gmac = f"{row['torch_cpu']['gmac']:.2f}" if 'gmac' in row.get('torch_cpu', {}) else ''
+        memory = ' / '.join(f"{row[b]['peak_rss_mb']:.0f}" for b in backends if 'peak_rss_mb' in row.get(b, {}))
+        label = 'YOLO11n (detector only)' if name == 'yolo11n' else name.replace('yolo11n', 'YOLO11n')
+        lines.append(f"| {label} | {results['detector_size']} | " + ' | '.join(cells) + f' | | | | {gmac} | {memory} |')
+    return '\n'.join(lines)
 
 
 def summary(results: dict, backends: list[str]) -> dict:

@@ -25,9 +25,12 @@ __all__ = ['HierarchicalMaskHead', 'combine_hierarchical_logits']
 
 
 def combine_hierarchical_logits(bgfg_logits: torch.Tensor, tnt_logits: torch.Tensor) -> torch.Tensor:
-    """3-class logits (background, target, non-target) from the two branches, as in the reference."""
-    p_fg = torch.softmax(bgfg_logits, dim=1)[:, 1:2]
+    """3-class logits (background, target, non-target) from the two branches, as in the reference.
+
+    The foreground probability of the 2-class softmax is computed as ``sigmoid(fg - bg)`` (the same value): a softmax
+    over the channel axis costs ONNX Runtime a transposition of the whole map."""
     bg, fg = bgfg_logits[:, 0:1], bgfg_logits[:, 1:2]
+    p_fg = torch.sigmoid(fg - bg)
     return torch.cat([bg, fg + tnt_logits[:, 0:1] * p_fg, fg + tnt_logits[:, 1:2] * p_fg], dim=1)
 
 
@@ -36,20 +39,26 @@ def _up(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
 
 
 class _DecoderStage(nn.Module):
-    def __init__(self, in_channels: int, skip_channels: int, out_channels: int, block: type = ResidualBlock) -> None:
+    """Upsample, concatenate the (attention-gated, unless ``gated=False``) skip, one block."""
+
+    def __init__(self, in_channels: int, skip_channels: int, out_channels: int, block: type = ResidualBlock,
+                 gated: bool = True) -> None:
         super().__init__()
-        self.gate = AttentionGate(skip_channels, in_channels, max(skip_channels // 2, 8))
+        self.gate = AttentionGate(skip_channels, in_channels, max(skip_channels // 2, 8)) if gated else None
         self.block = block(in_channels + skip_channels, out_channels)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        return self.block(torch.cat([_up(x, skip.shape[-2:]), self.gate(skip, x)], dim=1))
+        if self.gate is not None:
+            skip = self.gate(skip, x)
+        return self.block(torch.cat([_up(x, skip.shape[-2:]), skip], dim=1))
 
 
 class HierarchicalMaskHead(nn.Module):
     """Decoder + hierarchical branches.
 
-    Subclasses change the blocks (``block``), the stem and the branches' output layers (:meth:`build_branches`,
-    :meth:`branch_logits`); the decoder, the gating of branch 2 by branch 1 and the outputs stay this class's.
+    Subclasses change the blocks (``block``), which decoder stages gate their skips (``gated_stages``), the stem and
+    the branches' output layers (:meth:`build_branches`, :meth:`branch_logits`); the decoder, the gating of branch 2
+    by branch 1 and the outputs stay this class's.
 
     Args:
         encoder_channels: channels of the encoder features at strides 2, 4, 8, 16.
@@ -60,6 +69,7 @@ class HierarchicalMaskHead(nn.Module):
     """
 
     block: type = ResidualBlock
+    gated_stages: tuple[bool, ...] = (True, True, True, True)    # attention gates at strides 8, 4, 2, 1
 
     def __init__(self, encoder_channels: Sequence[int], stem_in_channels: int,
                  decoder_channels: Sequence[int] = (96, 64, 48, 32, 32), branch_channels: int = 24,
@@ -71,10 +81,9 @@ class HierarchicalMaskHead(nn.Module):
         self.bottleneck = nn.Sequential(ConvBNAct(encoder_channels[3], c16, 1), CBAM(c16))
         self.stem = self.build_stem(stem_in_channels, c1)
         self.stages = nn.ModuleList([
-            _DecoderStage(c16, encoder_channels[2], c8, self.block),
-            _DecoderStage(c8, encoder_channels[1], c4, self.block),
-            _DecoderStage(c4, encoder_channels[0], c2, self.block),
-            _DecoderStage(c2, c1, c1, self.block),
+            _DecoderStage(c_in, c_skip, c_out, self.block, gated)
+            for (c_in, c_skip, c_out), gated in zip(((c16, encoder_channels[2], c8), (c8, encoder_channels[1], c4),
+                                                     (c4, encoder_channels[0], c2), (c2, c1, c1)), self.gated_stages)
         ])
         self.build_branches(c1, branch_channels)
         self.aux_heads = aux_heads
@@ -96,9 +105,11 @@ class HierarchicalMaskHead(nn.Module):
         self.tnt_features = nn.Sequential(ResidualBlock(c1), SpatialAttention())
         self.tnt_out = nn.Sequential(ConvBNAct(c1 + 1, b // 2 + 4), nn.Conv2d(b // 2 + 4, 2, 1))
 
-    def branch_logits(self, branch: str, features: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
-        """A branch's 2-class logits at the mask size from its features and the edge guide."""
-        return getattr(self, f'{branch}_out')(torch.cat([_up(features, guide.shape[-2:]), guide], dim=1))
+    def branch_logits(self, bgfg: torch.Tensor, tnt: torch.Tensor, guide: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both branches' 2-class logits at the mask size from their features and the edge guide."""
+        return tuple(out(torch.cat([_up(features, guide.shape[-2:]), guide], dim=1))
+                     for out, features in ((self.bgfg_out, bgfg), (self.tnt_out, tnt)))
 
     def forward(self, features: Sequence[torch.Tensor], stem_input: torch.Tensor, guide: torch.Tensor,
                 with_aux: bool = False) -> dict[str, torch.Tensor]:
@@ -110,8 +121,7 @@ class HierarchicalMaskHead(nn.Module):
         trunk = x
 
         bgfg = self.bgfg_features(trunk)
-        bgfg_logits = self.branch_logits('bgfg', bgfg, guide)
-        tnt_logits = self.branch_logits('tnt', self.tnt_features(trunk * self.fg_gate(bgfg)), guide)
+        bgfg_logits, tnt_logits = self.branch_logits(bgfg, self.tnt_features(trunk * self.fg_gate(bgfg)), guide)
 
         out = {'masks': combine_hierarchical_logits(bgfg_logits, tnt_logits),
                'bgfg_logits': bgfg_logits, 'tnt_logits': tnt_logits, 'features': trunk}

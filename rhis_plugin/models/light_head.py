@@ -3,13 +3,17 @@
 Where :class:`~rhis_plugin.models.hierarchical_head.HierarchicalMaskHead` spends its MACs (full 3x3 convolutions at
 the ROI resolution and twice that), this head uses depthwise-separable blocks (MobileNet's, Howard et al. 2017,
 https://arxiv.org/abs/1704.04861) in the decoder, the stem and the branches, predicts both branches at the ROI
-resolution and upsamples their logits to the mask size, where one small convolution on [upsampled logits |
+resolution and upsamples their logits to the mask size together, where one small convolution on [upsampled logits |
 person-probability guide] restores the edges (added to the upsampled logits, so an untrained correction is plain
 upsampling):
 
-    bg/fg logits            [N, 2, h, w] --> edge-guided x2 --> [N, 2, mh, mw]
-    target/non-target       [N, 2, h, w] --> edge-guided x2 --> [N, 2, mh, mw]   (trunk gated by the bg/fg features)
+    bg/fg logits            [N, 2, h, w] --+
+    target/non-target       [N, 2, h, w] --+--> edge-guided x2 --> [N, 4, mh, mw]  (trunk gated by the bg/fg features)
     3-class logits          :func:`~rhis_plugin.models.hierarchical_head.combine_hierarchical_logits`
+
+At 10 persons the head is latency-bound (many small operations on [N, C, h, w] maps, each one a pass over memory
+and, in ONNX Runtime, a layout change around convolutions), not MAC-bound: the ROI-resolution stage has no attention
+gate and the target/non-target branch no spatial attention (the coarser stages keep their gates).
 
 The decoder, the gating and the outputs are the full head's (this class subclasses it), so losses, distillation,
 export and paste-back need no change.
@@ -21,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .hierarchical_head import HierarchicalMaskHead
-from .layers import ConvBNAct, SpatialAttention
+from .layers import ConvBNAct
 
 __all__ = ['LightHierarchicalMaskHead', 'SeparableBlock']
 
@@ -44,7 +48,7 @@ class SeparableBlock(nn.Module):
 class EdgeGuidedUpsample(nn.Module):
     """Logits at the ROI size -> the mask size: bilinear, plus a small correction from [logits | guide]."""
 
-    def __init__(self, channels: int = 2, hidden: int = 8) -> None:
+    def __init__(self, channels: int = 4, hidden: int = 8) -> None:
         super().__init__()
         self.refine = nn.Sequential(ConvBNAct(channels + 1, hidden), nn.Conv2d(hidden, channels, 1))
 
@@ -58,6 +62,7 @@ class LightHierarchicalMaskHead(HierarchicalMaskHead):
     arguments and outputs)."""
 
     block = SeparableBlock
+    gated_stages = (True, True, True, False)
 
     def build_stem(self, in_channels: int, out_channels: int) -> nn.Module:
         return nn.Sequential(ConvBNAct(in_channels, in_channels, 3, groups=in_channels),
@@ -65,11 +70,13 @@ class LightHierarchicalMaskHead(HierarchicalMaskHead):
 
     def build_branches(self, c1: int, b: int) -> None:
         self.bgfg_features = SeparableBlock(c1, b)
-        self.bgfg_out = nn.Sequential(nn.Conv2d(b, 2, 1), EdgeGuidedUpsample())
+        self.bgfg_out = nn.Conv2d(b, 2, 1)
         self.fg_gate = nn.Sequential(nn.Conv2d(b, c1, 1), nn.Sigmoid())
-        self.tnt_features = nn.Sequential(SeparableBlock(c1, b), SpatialAttention())
-        self.tnt_out = nn.Sequential(nn.Conv2d(b, 2, 1), EdgeGuidedUpsample())
+        self.tnt_features = SeparableBlock(c1, b)
+        self.tnt_out = nn.Conv2d(b, 2, 1)
+        self.upsample = EdgeGuidedUpsample()
 
-    def branch_logits(self, branch: str, features: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
-        project, upsample = getattr(self, f'{branch}_out')
-        return upsample(project(features), guide)
+    def branch_logits(self, bgfg: torch.Tensor, tnt: torch.Tensor, guide: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.upsample(torch.cat([self.bgfg_out(bgfg), self.tnt_out(tnt)], dim=1), guide)
+        return logits[:, :2], logits[:, 2:]

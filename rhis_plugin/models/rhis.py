@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torchvision.ops import roi_align
 
 from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks, mask_quality
@@ -58,6 +59,10 @@ class RHISConfig:
         unet_decoder_channels: the people-seg UNet's decoder widths at strides 16 to 1 (smp's); the last one is the
             width of the UNet features the head crops.
         sampling_ratio: RoI Align samples per output cell and axis (>= 2: true area averaging).
+        shared_person_crop: crop the person probability once, at the mask size with half the sampling ratio (the
+            same sample points), and average it 2x2 for the ROI-size input: the edge guide is then the finer samples
+            themselves instead of a second, area-averaged crop (RoI Align costs per output sample, so one crop fewer
+            saves about a fifth of the ROI time in ONNX Runtime). Needs an even ``sampling_ratio``.
         freeze_unet: keep the people-seg UNet frozen (eval mode, no grad).
         working_size: the people-seg UNet runs on each frame letterboxed to this long side (frames are never
             enlarged); ``None`` runs it on the frame itself (the reference's geometry, cost growing with the frame).
@@ -75,6 +80,7 @@ class RHISConfig:
     head: str = 'hierarchical'
     unet_decoder_channels: tuple[int, ...] = (256, 128, 64, 32, 16)
     sampling_ratio: int = 2
+    shared_person_crop: bool = False
     freeze_unet: bool = True
     aux_heads: bool = True
     working_size: int | None = 320
@@ -106,6 +112,8 @@ class RHISConfig:
             raise ValueError(f'working_size must be None or >= 32 pixels, got {self.working_size}')
         if self.sampling_ratio < 1:
             raise ValueError(f'sampling_ratio must be >= 1, got {self.sampling_ratio}')
+        if self.shared_person_crop and self.sampling_ratio % 2:
+            raise ValueError(f'shared_person_crop needs an even sampling_ratio, got {self.sampling_ratio}')
 
     @property
     def mask_size(self) -> tuple[int, int]:
@@ -190,9 +198,11 @@ class RHIS(nn.Module):
         scale = scales[frame_boxes[:, 0].long()].repeat(1, 2)
         return frame_boxes, torch.cat([frame_boxes[:, :1], frame_boxes[:, 1:] * scale], dim=1)
 
-    def roi_align(self, x: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    def roi_align(self, x: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int],
+                  sampling_ratio: int | None = None) -> torch.Tensor:
         """torchvision RoI Align with this model's settings (pixel boxes [N, 5], aligned corners)."""
-        return roi_align(x, boxes, size, spatial_scale=1.0, sampling_ratio=self.cfg.sampling_ratio, aligned=True)
+        return roi_align(x, boxes, size, spatial_scale=1.0, sampling_ratio=sampling_ratio or self.cfg.sampling_ratio,
+                         aligned=True)
 
     def crop_inputs(self, images: torch.Tensor, person_logits: torch.Tensor, unet_features: torch.Tensor,
                     frame_boxes: torch.Tensor, working_boxes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -202,6 +212,10 @@ class RHIS(nn.Module):
         # Normalising the crop equals cropping the normalised frame (RoI Align averages), at a fraction of the cost.
         mean, std = (images.new_tensor(v).view(1, 3, 1, 1) for v in (self.cfg.roi_mean, self.cfg.roi_std))
         rgb = (self.roi_align(images, frame_boxes, self.roi_size) - mean) / std
+        if self.cfg.shared_person_crop:    # 2x2 averages of the finer samples = the ROI-size crop, exactly
+            guide = self.roi_align(person_prob, working_boxes, self.mask_size, self.cfg.sampling_ratio // 2)
+            maps = torch.cat([F.avg_pool2d(guide, 2), self.roi_align(unet_features, working_boxes, self.roi_size)], 1)
+            return torch.cat([rgb, maps], dim=1), guide
         maps = self.roi_align(torch.cat([person_prob, unet_features], dim=1), working_boxes, self.roi_size)
         return torch.cat([rgb, maps], dim=1), self.roi_align(person_prob, working_boxes, self.mask_size)
 

@@ -51,3 +51,18 @@ def test_unknown_head_lists_the_options():
         build_rhis('rhis_lite0_64x48', head='tiny')
     with pytest.raises(ValueError, match='unet_decoder_channels'):
         build_rhis('rhis_lite0_64x48', unet_decoder_channels=(16, 8))
+
+
+def test_shared_person_crop_gives_the_roi_size_crop_exactly():
+    model = build_rhis(LIGHT, peopleseg_weights='random').eval()
+    assert model.cfg.shared_person_crop
+    images, rois = torch.rand(1, 3, 120, 160), torch.tensor([[0, 0.1, 0.1, 0.5, 0.9], [0, 0.0, 0.3, 0.35, 0.7]])
+    with torch.no_grad():
+        person_logits, features, scales = model.segment_people(images)
+        frame_boxes, working_boxes = model.roi_boxes(rois, images, scales)
+        pooled, guide = model.crop_inputs(images, person_logits, features, frame_boxes, working_boxes)
+        separate = model.roi_align(torch.sigmoid(person_logits) * 2 - 1, working_boxes, model.roi_size)
+    assert guide.shape == (2, 1, *model.mask_size)
+    assert (pooled[:, 3:4] - separate).abs().max() < 1e-5
+    with pytest.raises(ValueError, match='even sampling_ratio'):
+        build_rhis(LIGHT, sampling_ratio=3)

@@ -8,13 +8,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ort_only_run_prints_its_table_and_summary(tmp_path):
     """--backends ort_cpu alone (no PyTorch column to count complexity from) prints the table and the default
-    preset's summary instead of failing on a missing torch_cpu entry."""
+    preset's summary instead of failing on a missing torch_cpu entry; --rounds keeps every round and the median;
+    --table regenerates the README table from the JSON."""
     out = tmp_path / 'speed.json'
     result = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--backends', 'ort_cpu', '--presets',
                              'rhis_lite0_64x48', '--rois', '1', '--frame-sizes', '64x64', '--detectors',
-                             '--repeats', '1', '--warmup', '0', '--max-seconds', '1', '--out', str(out)],
+                             '--repeats', '1', '--warmup', '0', '--max-seconds', '1', '--rounds', '2',
+                             '--out', str(out)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'rhis_lite0_64x48' in result.stdout and 'ort_cpu' in result.stdout
-    summary = json.loads(out.read_text())['summary']
-    assert summary['preset'] == 'rhis_lite0_64x48' and summary['backend'] == 'ort_cpu'
+    results = json.loads(out.read_text())
+    assert results['summary']['preset'] == 'rhis_lite0_64x48' and results['summary']['backend'] == 'ort_cpu'
+    row = results['rhis']['rhis_lite0_64x48']['ort_cpu']
+    rounds = [r['64x64']['1'] for r in row['latency_ms_rounds']]
+    assert len(rounds) == 2 and min(rounds) <= row['latency_ms']['64x64']['1'] <= max(rounds)
+    table = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--table', str(out)],
+                           capture_output=True, text=True, timeout=600)
+    assert table.returncode == 0, table.stderr[-3000:]
+    assert table.stdout.startswith('| model | frame | ORT CPU ms (1 persons)')
+    assert '| `rhis_lite0_64x48` (default) | 64x64 |' in table.stdout
