@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser('predict', help='detector boxes -> RHIS masks for images, folders or videos')
     predict.add_argument('--detector', required=True,
-                         help='.pt/.yaml (Ultralytics), .onnx (DETR export: RT-DETR, D-FINE, DEIM; or an Ultralytics '
+                         help='.pt/.yaml (Ultralytics), .onnx (DETR export: RT-DETR, D-FINE, DEIM; a raw YOLOX export; or an Ultralytics '
                               'export), .py (mmdet config) or .json (COCO detections)')
     predict.add_argument('--detector-checkpoint', help='mmdet checkpoint, or the COCO annotation file for .json')
     predict.add_argument('--rhis', default='starter',

@@ -10,6 +10,8 @@ one kind of detector.
 - :class:`MMDetDetector`: any mmdet config + checkpoint;
 - :class:`OnnxDetrDetector`: ONNX files in the DETR export format of RT-DETR, D-FINE and DEIM (inputs ``images``
   [N,3,H,W] RGB/255 and ``orig_target_sizes`` [N,2] = (w, h); outputs ``labels``, ``boxes`` xyxy pixels, ``scores``);
+- :class:`OnnxYoloxDetector`: YOLOX's own ONNX exports (one input [1,3,S,S], BGR 0-255 letterboxed top-left; one raw
+  output [1, A, 5 + C] over the anchor points of strides 8, 16, 32), decoded and NMS'd here;
 - :class:`JsonDetections`: a COCO detections file (``bbox`` xywh, ``score``, ``category_id``), matched to images
   by ``file_name`` or through the ``image_id`` of a COCO annotation file;
 - :class:`HOGPeopleDetector`: OpenCV's built-in HOG + linear SVM people detector (Dalal & Triggs), which needs no
@@ -45,7 +47,7 @@ from .._optional import require
 from .onnx_session import onnx_session
 
 __all__ = ['COCO80_TO_91', 'category_ids', 'label_space_of', 'Detections', 'UltralyticsDetector', 'MMDetDetector',
-           'OnnxDetrDetector',
+           'OnnxDetrDetector', 'OnnxYoloxDetector',
            'JsonDetections', 'HOGPeopleDetector', 'MaxDetections', 'cached_ultralytics_weights', 'load_detector']
 
 
@@ -235,6 +237,80 @@ class OnnxDetrDetector:
         return dets
 
 
+class OnnxYoloxDetector:
+    """YOLOX ONNX exports as YOLOX's own ``tools/export_onnx.py`` writes them (raw head, no decoding, no NMS).
+
+    Pre-processing as YOLOX's demo: the image letterboxed into the top-left corner of the S x S input (scale =
+    min(S / h, S / w), bilinear), padded with 114, BGR, 0-255. Decoding: anchor points of strides 8, 16 and 32
+    (row-major grids, concatenated in that order), centre = (xy + grid) * stride, size = exp(wh) * stride, score =
+    objectness x the best class's score (both after the sigmoid in the export), then class-aware NMS (IoU ``iou``).
+
+    Args:
+        path: the ONNX file.
+        conf: score threshold.
+        classes: labels kept (default: person, label 0 of COCO's 80 classes).
+        iou: NMS IoU threshold (YOLOX's demo: 0.45; its COCO evaluation: 0.65).
+    """
+
+    STRIDES = (8, 16, 32)
+
+    def __init__(self, path: str | Path, conf: float = 0.25, classes: Sequence[int] | None = None,
+                 iou: float = 0.65) -> None:
+        self.session = onnx_session(path, what='detector ONNX')
+        layout = yolox_layout(self.session)
+        if layout is None:
+            raise ValueError(f'{path} is not a raw YOLOX export: one input [1, 3, S, S] and one output '
+                             '[1, anchors of strides 8/16/32, 5 + classes]')
+        self.input_name, self.size, self.num_classes = layout
+        self.conf, self.iou = conf, iou
+        self.classes = (0,) if classes is None else tuple(classes)
+        self.label_space = 'coco80' if self.num_classes == 80 else 'single' if self.num_classes == 1 else 'plus_one'
+        grids, strides = [], []
+        for stride in self.STRIDES:
+            side = self.size // stride
+            ys, xs = np.meshgrid(np.arange(side), np.arange(side), indexing='ij')
+            grids.append(np.stack([xs, ys], -1).reshape(-1, 2))
+            strides.append(np.full((side * side, 1), stride))
+        self.grid = np.concatenate(grids).astype(np.float32)
+        self.stride = np.concatenate(strides).astype(np.float32)
+
+    def __call__(self, image: np.ndarray, name: str = '') -> Detections:
+        height, width = image.shape[:2]
+        scale = min(self.size / height, self.size / width)
+        tensor = torch.from_numpy(np.ascontiguousarray(image[..., ::-1])).permute(2, 0, 1)[None].float()
+        resized = F.interpolate(tensor, size=(max(1, round(height * scale)), max(1, round(width * scale))),
+                                mode='bilinear', align_corners=False)
+        padded = torch.full((1, 3, self.size, self.size), 114.0)
+        padded[..., :resized.shape[2], :resized.shape[3]] = resized
+        raw = self.session.run(None, {self.input_name: padded.numpy()})[0][0]
+        centre = (raw[:, :2] + self.grid) * self.stride
+        size = np.exp(np.clip(raw[:, 2:4], -20.0, 20.0)) * self.stride
+        labels = raw[:, 5:].argmax(1)
+        scores = raw[:, 4] * raw[np.arange(len(raw)), 5 + labels]
+        keep = (scores >= self.conf) & np.isin(labels, self.classes)
+        boxes = np.concatenate([centre - size / 2, centre + size / 2], 1)[keep] / scale
+        boxes = np.clip(boxes, 0, [width, height, width, height]).astype(np.float32)
+        scores, labels = scores[keep].astype(np.float32), labels[keep].astype(np.int64)
+        order = batched_nms(torch.from_numpy(boxes), torch.from_numpy(scores), torch.from_numpy(labels), self.iou)
+        order = order.numpy()
+        return Detections(boxes[order], scores[order], labels[order], category_ids(labels[order], self.label_space))
+
+
+def yolox_layout(session: Any) -> tuple[str, int, int] | None:
+    """(input name, input size S, classes) of a session whose graph is a raw YOLOX head, else ``None``."""
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if len(inputs) != 1 or len(outputs) != 1:
+        return None
+    shape_in, shape_out = inputs[0].shape, outputs[0].shape
+    if len(shape_in) != 4 or len(shape_out) != 3 or not all(isinstance(v, int) for v in (*shape_in[2:], *shape_out[1:])):
+        return None
+    size = shape_in[2]
+    anchors = sum((size // s) ** 2 for s in OnnxYoloxDetector.STRIDES)
+    if shape_in[1] != 3 or shape_in[3] != size or size % 32 or shape_out[1] != anchors or shape_out[2] < 6:
+        return None
+    return inputs[0].name, size, shape_out[2] - 5
+
+
 class JsonDetections:
     """Detections read from a COCO results file; call it with the image's file name as ``name`` (matched by its
     last path component).
@@ -346,7 +422,7 @@ class MaxDetections:
 def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
                   classes: Sequence[int] | None = None, device: str = 'cpu', label_space: str = 'coco80',
                   masks: bool = False, max_det: int | None = None):
-    """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR or YOLO format,
+    """Picks the adapter from the file: ``.pt``/``.yaml`` Ultralytics, ``.onnx`` DETR, raw YOLOX or Ultralytics format,
     ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file),
     ``hog`` OpenCV's HOG people detector (no file). ``masks``: the detector's own instance masks too (an
     Ultralytics ``.pt`` segmentation model or an mmdet instance segmentation config). ``max_det``: keep at most
@@ -382,6 +458,8 @@ def _load_adapter(spec: str, checkpoint: str | None, conf: float, classes: Seque
         names = {i.name for i in session.get_inputs()}
         if 'orig_target_sizes' in names:
             return OnnxDetrDetector(path, conf=conf, classes=classes, label_space=label_space)
+        if yolox_layout(session) is not None:
+            return OnnxYoloxDetector(path, conf=conf, classes=classes)
         # Ultralytics exports (raw heads, nms=True, NMS-free): Ultralytics' own AutoBackend, as `yolo predict` runs them.
         require('ultralytics', extra='ultralytics', feature=f'the Ultralytics ONNX detector {path.name}')
         return UltralyticsDetector(path, conf=conf, classes=classes, device=device)
@@ -389,5 +467,5 @@ def _load_adapter(spec: str, checkpoint: str | None, conf: float, classes: Seque
         return MMDetDetector(spec, checkpoint, conf=conf, classes=(0,) if classes is None else classes, device=device)
     if suffix == '.json':
         return JsonDetections(spec, checkpoint, conf=conf, classes=(1,) if classes is None else classes)
-    raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR or '
+    raise ValueError(f'cannot tell what detector {spec!r} is: give a .pt/.yaml (Ultralytics), .onnx (DETR, YOLOX or '
                      "Ultralytics export), .py (mmdet config, with --detector-checkpoint), .json (COCO detections) or 'hog'")

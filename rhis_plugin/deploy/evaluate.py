@@ -68,7 +68,10 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
 
     Returns:
         ``segm_AP``, ``segm_AP50``, ``segm_AP75``, ``segm_AP_small`` / ``_medium`` / ``_large`` (NaN without persons
-        of that size), ``segm_AP_occluded`` (NaN without occluded persons), ``bbox_AP`` (with a detector),
+        of that size), ``segm_AP_occluded`` (NaN without occluded persons), ``bbox_AP`` and ``mask_box_ratio`` =
+        mask AP / box AP (with a detector); on a detector's boxes with RHIS's masks also ``segm_AP_rescored``,
+        ``segm_AP75_rescored``, ``segm_AP_occluded_rescored``: the same masks ranked by detector score x mask quality
+        (:func:`~rhis_plugin.postprocess.mask_quality`, as ``rhis predict`` scores them),
         ``target_iou`` and ``box_filled_iou`` (GT boxes, ROI space), ``unet_iou``, and the counts ``images``,
         ``instances``, ``occluded_instances``, ``detections``; ``boxes`` says which.
 
@@ -83,6 +86,9 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
     if backend is None and not detector_masks:
         raise ValueError('no RHIS backend to evaluate')
     everyone, occluded = CocoAccumulator(), CocoAccumulator()
+    # On a detector's boxes, the same masks once more with score = detector score x mask quality (the ranking
+    # ``rhis predict`` writes to results.json): a box with no person in it then ranks low.
+    rescored, rescored_occluded = CocoAccumulator(), CocoAccumulator()
     counts = {'images': 0, 'instances': 0, 'occluded_instances': 0, 'detections': 0}
     ious, filled, unet = [], [], np.zeros(2)
     for index in range(len(dataset)):
@@ -118,16 +124,24 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
         else:
             visible = gt[~hidden].any(axis=0) if (~hidden).any() else np.zeros(size, bool)
             occ_id = occluded.add_image(*size, gt[hidden], crowd | visible)
+            re_all_id, re_occ_id = rescored.add_image(*size, gt, crowd), rescored_occluded.add_image(
+                *size, gt[hidden], crowd | visible)
             dets = detector(image, str(sample.get('file_name', '')))
             counts['detections'] += len(dets.scores)
             if not len(dets.scores):
                 continue
+            quality = None
             if detector_masks:
                 masks = _own_masks(dets, size, postprocess.exclusive)
             else:
-                masks = backend.roi_masks(image, dets.boxes, dets.scores).paste(postprocess, guide).masks.cpu().numpy()
+                pasted = backend.roi_masks(image, dets.boxes, dets.scores).paste(postprocess, guide)
+                masks = pasted.masks.cpu().numpy()
+                quality = None if pasted.quality is None else pasted.quality.cpu().numpy()
             for accumulator, image_id in ((everyone, all_id), (occluded, occ_id)):
                 accumulator.add_detections(image_id, dets.boxes, dets.scores, masks)
+            if quality is not None:
+                for accumulator, image_id in ((rescored, re_all_id), (rescored_occluded, re_occ_id)):
+                    accumulator.add_detections(image_id, dets.boxes, dets.scores * quality, masks)
         if progress is not None:
             progress(index + 1, len(dataset))
     if not counts['instances']:
@@ -141,6 +155,12 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
                               'masks': 'detector' if detector_masks else 'rhis'}
     result.update({k: v for k, v in coco.items() if k.startswith('segm') or (detector is not None and k == 'bbox_AP')})
     result['segm_AP_occluded'] = occluded.evaluate()['segm_AP'] if counts['occluded_instances'] else float('nan')
+    if detector is not None:      # the share of the detector's box AP its masks keep
+        result['mask_box_ratio'] = result['segm_AP'] / result['bbox_AP'] if result['bbox_AP'] > 0 else float('nan')
+    if rescored.detections:
+        result.update({f'{k}_rescored': v for k, v in rescored.evaluate().items() if k in ('segm_AP', 'segm_AP75')})
+        result['segm_AP_occluded_rescored'] = (rescored_occluded.evaluate()['segm_AP'] if counts['occluded_instances']
+                                               else float('nan'))
     result.update(target_iou=float(np.mean(ious)) if ious else float('nan'),
                   box_filled_iou=float(np.mean(filled)) if filled else float('nan'),
                   unet_iou=float(unet[0] / unet[1]) if unet[1] else float('nan'), **counts)
@@ -158,10 +178,18 @@ def _own_masks(dets: Detections, size: tuple[int, int], exclusive: bool) -> np.n
 
 
 def format_evaluation(metrics: dict[str, Any]) -> str:
-    """A few lines for the terminal: AP in percent, IoUs as fractions, counts."""
+    """A few lines for the terminal: AP in percent, IoUs as fractions, counts; on a detector's boxes also its box AP
+    and the share of it the masks keep (mask AP / box AP)."""
     ap = '  '.join(f"{key.removeprefix('segm_')} {100 * metrics[key]:.1f}" for key in
                    ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_small', 'segm_AP_medium', 'segm_AP_large',
                     'segm_AP_occluded'))
+    ratio = metrics.get('mask_box_ratio')
+    if ratio is not None and ratio == ratio:
+        ap += f"\nbox AP {100 * metrics['bbox_AP']:.1f}: the masks keep {ratio:.2f} of it (mask AP / box AP)"
+    if metrics.get('segm_AP_rescored') is not None:
+        ap += (f"\nscored by detector score x mask quality: AP {100 * metrics['segm_AP_rescored']:.1f}  "
+               f"AP75 {100 * metrics['segm_AP75_rescored']:.1f}  AP_occluded "
+               f"{100 * metrics['segm_AP_occluded_rescored']:.1f}")
     return (f"{metrics.get('masks', 'rhis')} masks ({metrics['boxes']} boxes, pycocotools at original size): {ap}\n"
             f"target IoU {metrics['target_iou']:.3f} (box filled {metrics['box_filled_iou']:.3f})  "
             f"UNet IoU {metrics['unet_iou']:.3f}\n"

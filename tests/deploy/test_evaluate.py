@@ -11,7 +11,7 @@ import torch
 
 from rhis_plugin.data.coco_dataset import CocoPersonDataset
 from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
-from rhis_plugin.deploy import evaluate_rhis
+from rhis_plugin.deploy import format_evaluation, evaluate_rhis
 from rhis_plugin.deploy.detectors import Detections
 from rhis_plugin.models import build_rhis, save_rhis
 from rhis_plugin.postprocess import PastedMasks
@@ -29,11 +29,11 @@ def scenes(tmp_path_factory):
 
 
 class OracleRoIMasks:
-    def __init__(self, probs, masks):
-        self.probs, self.masks = probs, masks
+    def __init__(self, probs, masks, quality=None):
+        self.probs, self.masks, self.quality = probs, masks, quality
 
     def paste(self, cfg, image=None):
-        return PastedMasks(masks=self.masks, scores=torch.ones(len(self.masks)))
+        return PastedMasks(masks=self.masks, scores=torch.ones(len(self.masks)), quality=self.quality)
 
 
 class OracleBackend:
@@ -51,8 +51,10 @@ class OracleBackend:
         own = torch.tensor([int(np.argmin(np.abs(sample['boxes'].numpy() - b.numpy()).sum(1))) for b in boxes])
         rois = rois_to_pixels(clip_rois(boxes_to_rois([boxes], *size)), *size)
         targets = build_roi_targets([sample['masks']], rois, own, self.mask_size) == 1
-        if self.mode == 'perfect':
-            return OracleRoIMasks(targets.float(), sample['masks'][own])
+        if self.mode == 'perfect':     # quality 1 on a person's own box, 0 on any other box
+            quality = torch.tensor([float(np.abs(sample['boxes'][i].numpy() - b.numpy()).max() < 1)
+                                    for i, b in zip(own, boxes)])
+            return OracleRoIMasks(targets.float(), sample['masks'][own], quality)
         ones = torch.ones(size, dtype=torch.bool)
         filled = torch.stack([box_filled_mask(ones, b) for b in boxes])
         return OracleRoIMasks(torch.ones_like(targets, dtype=torch.float), filled)
@@ -105,6 +107,25 @@ def test_detector_boxes_and_the_occluded_subset(scenes):
     assert metrics['bbox_AP'] == pytest.approx(1.0)
 
 
+def test_mask_quality_reranks_a_confident_box_with_no_person_in_it(scenes):
+    """A false box (top score, over the background) costs the detector-scored masks AP; ranked by detector score x
+    mask quality (0 there) it falls behind every person and the AP is whole again."""
+    dataset = CocoPersonDataset(scenes)
+    by_image = {(dataset[i]['image'] * 255).round().byte().permute(1, 2, 0).numpy().tobytes(): dataset[i]
+                for i in range(len(dataset))}
+
+    def detector(image, name=''):
+        boxes = by_image[image.tobytes()]['boxes'].numpy().astype(np.float32)
+        false_box = boxes[:1] + np.float32([3, 3, 3, 3])
+        return Detections(np.concatenate([false_box, boxes]), np.linspace(0.95, 0.5, len(boxes) + 1).astype(np.float32),
+                          np.zeros(len(boxes) + 1, np.int64))
+
+    metrics = evaluate_rhis(OracleBackend(dataset, 'perfect'), dataset, detector)
+    assert metrics['segm_AP'] < 0.95 and metrics['segm_AP_rescored'] == pytest.approx(1.0)
+    assert metrics['segm_AP_occluded_rescored'] == pytest.approx(1.0)
+    assert 'detector score x mask quality' in format_evaluation(metrics)
+
+
 def test_detector_masks_on_the_same_boxes(scenes):
     """A detector's own masks are scored in RHIS's place, on its boxes: its GT-perfect masks score 100, and a
     broken mask branch (masks shifted off the person) scores what such masks deserve; no RHIS backend needed."""
@@ -126,6 +147,8 @@ def test_detector_masks_on_the_same_boxes(scenes):
     assert perfect['segm_AP_occluded'] == pytest.approx(1.0) and np.isnan(perfect['unet_iou'])
     shifted = evaluate_rhis(None, dataset, detector(40), detector_masks=True)
     assert shifted['segm_AP'] < 0.2 and shifted['bbox_AP'] == pytest.approx(1.0)
+    assert shifted['mask_box_ratio'] == pytest.approx(shifted['segm_AP'])
+    assert 'the masks keep' in format_evaluation(shifted)
     with pytest.raises(ValueError, match='masks=True'):
         evaluate_rhis(None, dataset, lambda image, name='': Detections(np.zeros((1, 4), np.float32), np.ones(1, np.float32),
                                                               np.zeros(1, np.int64)), detector_masks=True)
