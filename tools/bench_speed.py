@@ -69,7 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--max-seconds', type=float, default=20.0, help='stop repeating a measurement after this')
     parser.add_argument('--backends', nargs='+', default=['torch_cpu', 'ort_cpu', 'torch_cuda'],
-                        help='torch_cpu, ort_cpu, torch_cuda (skipped without a GPU)')
+                        help='torch_cpu, ort_cpu, ort_cpu_int8 (RHIS only: export_onnx(quantize="int8")), torch_cuda '
+                             '(skipped without a GPU)')
     parser.add_argument('--rounds', type=int, default=1,
                         help='measure every (model, backend) this many times, in a new order each round; keep the median')
     parser.add_argument('--table', metavar='JSON', help="print the README's markdown table from a stored run and exit")
@@ -117,9 +118,10 @@ def rhis_worker(preset: str, backend: str, args: argparse.Namespace, tmp: Path) 
                       macs_per_image=c.macs_per_image)
     device = 'cuda' if backend == 'torch_cuda' else 'cpu'
     sync = torch.cuda.synchronize if device == 'cuda' else None
-    if backend == 'ort_cpu':
+    if backend in ('ort_cpu', 'ort_cpu_int8'):
         from rhis_plugin.deploy import export_onnx
-        session = ort_session(export_onnx(model, tmp / f'{preset}.onnx'), args.threads)
+        quantize = 'int8' if backend == 'ort_cpu_int8' else None
+        session = ort_session(export_onnx(model, tmp / f'{preset}.onnx', quantize=quantize), args.threads)
         del model
         run = lambda images, rois: session.run(None, {'images': images.numpy(), 'rois': rois.numpy()})  # noqa: E731
     else:
@@ -343,7 +345,7 @@ def main(argv: list[str] | None = None) -> dict:
                'detector_size': args.detector_size,
                'machine': machine_description(), 'baseline': BASELINE, 'rhis': {}, 'detectors': {}}
     jobs = [('rhis', preset, backend) for preset in dict.fromkeys(args.presets) for backend in backends]
-    jobs += [('detector', name, backend) for name in args.detectors for backend in backends]
+    jobs += [('detector', name, backend) for name in args.detectors for backend in backends if backend != 'ort_cpu_int8']
     measured: dict = {job: [] for job in jobs}
     for round_index in range(args.rounds):
         shift = round_index * len(jobs) // args.rounds    # each round starts elsewhere in the list
@@ -382,7 +384,7 @@ def print_table(results: dict, backends: list[str]) -> None:
                 line += f' {row[backend].get("peak_rss_mb", row[backend].get("peak_gpu_mb", 0)):>8.0f}'
                 print(line)
     for name, row in results['detectors'].items():
-        for backend in backends:
+        for backend in (b for b in backends if b in row):
             m = row[backend]
             gmac = row.get('torch_cpu', {}).get('gmac', float('nan'))
             print(f'{name:<18} {results["detector_size"]:>10} {backend:>10} {m["latency_ms"]:>9.1f} (whole model, '
@@ -408,8 +410,9 @@ def markdown_table(results: dict) -> str:
     """The README's speed table from a stored run: latency at 1 / 10 / 50 persons per backend, paste-back, GMAC,
     peak memory, and the two ratios at each person count (ORT CPU, else PyTorch CPU)."""
     backend = next((b for b in ('ort_cpu', 'torch_cpu') if b in next(iter(results['rhis'].values()))), 'torch_cpu')
-    names = {'ort_cpu': 'ORT CPU', 'torch_cpu': 'PyTorch CPU', 'torch_cuda': 'PyTorch CUDA'}
-    backends = [b for b in ('ort_cpu', 'torch_cpu', 'torch_cuda') if b in next(iter(results['rhis'].values()))]
+    names = {'ort_cpu': 'ORT CPU', 'ort_cpu_int8': 'ORT CPU int8', 'torch_cpu': 'PyTorch CPU',
+             'torch_cuda': 'PyTorch CUDA'}
+    backends = [b for b in names if b in next(iter(results['rhis'].values()))]
     counts = ' / '.join(str(c) for c in results['rois'])
     lines = ['| model | frame | ' + ' | '.join(f'{names[b]} ms ({counts} persons)' for b in backends)
              + f' | RHIS / YOLO11n ({names[backend]}) | (YOLO11n + RHIS) / YOLO11n-seg | paste-back of 10 | GMAC | '

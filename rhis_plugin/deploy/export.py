@@ -62,8 +62,11 @@ class ExportWrapper(nn.Module):
         return out['masks'], out['binary_masks']
 
 
+QUANTIZATIONS = (None, 'int8')
+
+
 def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | None = None, opset: int = 18,
-                metadata: dict[str, Any] | None = None) -> Path:
+                metadata: dict[str, Any] | None = None, quantize: str | None = None) -> Path:
     """Exports ``model`` to ``path`` and checks the graph; its description (config, working size, the UNet's origin
     record) goes into the file's ``metadata_props`` and ``<path>.json`` (:func:`write_metadata`).
 
@@ -78,6 +81,9 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
         opset: ONNX opset (>= 18 with a working size, for the antialiased resize; >= 16 without, for RoiAlign with
             aligned coordinates).
         metadata: extra entries for the description.
+        quantize: ``'int8'``: ONNX Runtime's dynamic quantisation of the convolutions' weights (``ConvInteger``;
+            activations quantised at run time, no calibration data). Measured on a 2-core x86 CPU it is slower than
+            float32, not faster (README, Speed): an option for CPUs with fast integer dot products, to measure there.
 
     Returns:
         The path of the ONNX file.
@@ -89,6 +95,8 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
         [128, 96]
     """
     onnx = require('onnx', extra='onnx', feature='ONNX export')
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f'quantize must be one of {QUANTIZATIONS}, got {quantize!r}')
     working_size = getattr(model.cfg, 'working_size', None)
     needed = ANTIALIAS_OPSET if working_size is not None else MIN_OPSET
     if opset < needed:
@@ -116,9 +124,13 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
     scatter = [n.name for n in graph.graph.node if n.op_type.startswith('Scatter')]
     if scatter:
         raise RuntimeError(f'exported graph has in-place writes (ScatterND): {scatter[:5]}')
+    if quantize == 'int8':
+        quantization = require('onnxruntime.quantization', extra='onnx', feature='int8 quantisation')
+        quantization.quantize_dynamic(str(path), str(path), weight_type=quantization.QuantType.QUInt8,
+                                      op_types_to_quantize=['Conv'])
     cfg = model.cfg
     sidecar = {
-        'format': 'rhis-onnx', 'rhis_plugin_version': __version__, 'opset': opset,
+        'format': 'rhis-onnx', 'rhis_plugin_version': __version__, 'opset': opset, 'quantize': quantize,
         'architecture': cfg.architecture, 'config': cfg.to_dict(),
         'roi_size': list(cfg.roi_size), 'mask_size': list(cfg.mask_size),
         'image_size': None if image_size is None else [height, width], 'working_size': working_size,

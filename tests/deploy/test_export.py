@@ -210,3 +210,16 @@ def test_the_origin_record_travels_inside_the_file(tmp_path):
     with pytest.raises(RandomWeightsError, match='no record'):
         RHISBackend(tmp_path / 'stripped.onnx')
     assert RHISBackend(tmp_path / 'stripped.onnx', allow_random=True).onnx.peopleseg_weights is None
+
+
+def test_int8_export_quantises_the_convolutions_and_keeps_the_contract(tmp_path):
+    model = build_rhis('rhislight_lite0_64x48', aux_heads=False, peopleseg_weights='random').eval()
+    path = export_onnx(model, tmp_path / 'rhis_int8.onnx', image_size=(64, 96), quantize='int8')
+    ops = {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert 'ConvInteger' in ops and 'RoiAlign' in ops
+    runtime = OnnxRHIS(path)
+    out = runtime.run(np.random.rand(1, 3, 64, 96).astype(np.float32), random_rois(3).numpy())
+    assert out['masks'].shape == (3, 3, 128, 96) and np.isfinite(out['masks']).all()
+    assert json.loads(Path(f'{path}.json').read_text())['quantize'] == 'int8'
+    with pytest.raises(ValueError, match="quantize must be one of \\(None, 'int8'\\)"):
+        export_onnx(model, tmp_path / 'x.onnx', quantize='int4')
