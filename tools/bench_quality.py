@@ -14,7 +14,8 @@ and the schedule (AdamW, warm-up + cosine over the largest ``--iters``; the smal
 learning curve). Each contender's initial weights come from its own seed (name + seed), so they do not depend on
 the order of the runs. RHIS ROI encoders start from ImageNet (the reference architecture has none: from scratch);
 ``<preset>_scratch`` is the same contender with its ROI encoder from scratch (the frozen UNet is the same for both),
-so the share of the ImageNet start is visible.
+so the share of the ImageNet start is visible; ``<preset>_copy_paste`` the same contender trained with people pasted
+from other training images onto half of its samples (:mod:`rhis_plugin.data.copy_paste`), the one change.
 
 Contenders are presets, trained with their family's loss: ``rhis_*`` and ``upstream_*`` with RHISLoss, ``fcn_*``
 with Mask R-CNN's BCE; ``fcn_*_dice_boundary`` is the FCN head with the terms of RHIS's loss that apply to a
@@ -55,6 +56,8 @@ DEFAULT_CONTENDERS = ['rhis_lite0_64x48', 'upstream_lite0_64x48', 'fcn_lite0_14x
                       'unet_in_box_lite0', 'box_filled']
 DICE_BOUNDARY = '_dice_boundary'
 SCRATCH = '_scratch'
+COPY_PASTE = '_copy_paste'
+COPY_PASTE_PROBABILITY = 0.5
 UNTRAINED = ('unet_in_box', 'box_filled')
 METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded', 'target_iou')
 
@@ -62,7 +65,8 @@ METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded', 'target_iou'
 def contender_names() -> list[str]:
     presets = list_presets()
     return (presets + [f'{p}{DICE_BOUNDARY}' for p in presets if p.startswith('fcn_')]
-            + [f'{p}{SCRATCH}' for p in presets if p.startswith(('rhis_', 'upstream_'))])
+            + [f'{p}{SCRATCH}' for p in presets if p.startswith(('rhis_', 'upstream_'))]
+            + [f'{p}{COPY_PASTE}' for p in presets if p.startswith('rhis')])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -100,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def preset_of(contender: str) -> str:
-    return contender.removesuffix(DICE_BOUNDARY).removesuffix(SCRATCH)
+    return contender.removesuffix(DICE_BOUNDARY).removesuffix(SCRATCH).removesuffix(COPY_PASTE)
 
 
 def imagenet_start(contender: str) -> bool:
@@ -207,7 +211,8 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
         score(0)
     else:
         cfg = TrainConfig(iters=args.iters[-1], batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois,
-                          seed=seed, log_every=50, num_workers=args.workers)
+                          seed=seed, log_every=50, num_workers=args.workers,
+                          copy_paste=COPY_PASTE_PROBABILITY if contender.endswith(COPY_PASTE) else 0.0)
         train_rhis(model, train_set, cfg, loss_fn=loss, device=args.device, on_step=score)
         save_rhis(model.cpu(), path.with_suffix('.pth'), contender=contender, seed=seed)
     record['complete'] = True

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         load_imagenet_weights(unet, name)
     start = time.perf_counter()
-    cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_every=50)
+    cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_every=50,
+                      copy_paste=args.copy_paste)
     history = train_peopleseg(unet, train, cfg, device=args.device)
     metrics = {'encoder': unet.encoder_name, 'pretrained': args.pretrained, 'train_images': len(train),
                'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),

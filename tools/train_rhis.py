@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, copy_paste=args.copy_paste)
     start = time.perf_counter()
     history = train_rhis(model, train, cfg, device=args.device)
     metrics = {'preset': args.preset, 'peopleseg': str(args.peopleseg), 'pretrained': args.pretrained,

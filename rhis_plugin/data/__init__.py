@@ -4,6 +4,7 @@ from .coco import encode_mask, instance_annotation, merge_coco_folders, write_co
 from .coco_dataset import (SPLITS, CocoPersonDataset, coco_person_dataset, collate_samples, datasets_by_spec,
                            letterbox, mask_boxes, parse_folder, split_of)
 from .coco_eval import CocoAccumulator
+from .copy_paste import CopyPasteConfig, CopyPasteDataset, copy_paste
 from .distance_map import signed_distance_map
 from .images import read_rgb_image, rgb_to_tensor
 from .occlusion import occlusion_by_annotation, others_in_box
@@ -11,5 +12,5 @@ from .synthetic import Scene, SceneConfig, generate_dataset, make_scene
 
 __all__ = ['BinarySegAccumulator', 'encode_mask', 'instance_annotation', 'merge_coco_folders', 'write_coco', 'SPLITS', 'CocoPersonDataset',
            'coco_person_dataset', 'collate_samples', 'datasets_by_spec', 'letterbox', 'mask_boxes', 'parse_folder', 'split_of',
-           'CocoAccumulator', 'signed_distance_map', 'read_rgb_image', 'rgb_to_tensor', 'occlusion_by_annotation',
+           'CocoAccumulator', 'CopyPasteConfig', 'CopyPasteDataset', 'copy_paste', 'signed_distance_map', 'read_rgb_image', 'rgb_to_tensor', 'occlusion_by_annotation',
            'others_in_box', 'Scene', 'SceneConfig', 'generate_dataset', 'make_scene']

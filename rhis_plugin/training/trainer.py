@@ -18,6 +18,7 @@ from ..data.coco_dataset import collate_samples
 from ..losses.rhis_loss import RHISLoss
 from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
+from ..data.copy_paste import CopyPasteConfig, CopyPasteDataset
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
 __all__ = ['TrainConfig', 'add_train_arguments', 'optimise', 'train_loader', 'train_rhis', 'lr_factor']
@@ -38,17 +39,20 @@ class TrainConfig:
     log_every: int = 20
     num_workers: int = 0
     max_seconds: float | None = None     # stop early once this much time has passed (a time budget)
+    copy_paste: float = 0.0              # chance per sample of people pasted from another image (data.copy_paste)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) -> None:
     """The budget and run flags the framework-free training tools share: ``--iters --batch-size --lr --seed
-    --threads --device`` (the tool turns them into a :class:`TrainConfig`)."""
+    --threads --device --copy-paste`` (the tool turns them into a :class:`TrainConfig`)."""
     parser.add_argument('--iters', type=int, default=iters)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=lr)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int, default=None, help='CPU threads (default: torch default)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--copy-paste', type=float, default=0.0,
+                        help='chance per training image of people pasted from another one (Simple Copy-Paste)')
 
 
 def _batches(loader: DataLoader) -> Iterator[dict]:
@@ -124,6 +128,8 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
 
 
 def train_loader(dataset: Dataset, cfg: TrainConfig) -> DataLoader:
+    if cfg.copy_paste > 0:
+        dataset = CopyPasteDataset(dataset, CopyPasteConfig(probability=cfg.copy_paste))
     generator = torch.Generator().manual_seed(cfg.seed)
     return DataLoader(dataset, batch_size=cfg.batch_size, collate_fn=collate_samples,
                       sampler=RandomSampler(dataset, generator=generator), num_workers=cfg.num_workers,
