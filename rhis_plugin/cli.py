@@ -123,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if summary['frames_without_detections'] else ''
     if summary['skipped']:
         note += f", {len(summary['skipped'])} unreadable file(s) skipped"
+    if getattr(detector, 'dropped', 0):
+        note += f', {detector.dropped} invalid detector box(es) dropped (NaN/inf, empty or outside the image)'
     print(f"rhis: {summary['frames']} frames, {summary['instances']} masks{note}; wrote {summary['out_dir']}/"
           '{overlays/, masks/, results.json}')
     return 0

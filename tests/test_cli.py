@@ -86,6 +86,19 @@ def test_json_detections_keep_their_coco_ids(assets, tmp_path):
     assert [(r['category_id'], r['image_id']) for r in results] == [(1, 42)]
 
 
+def test_invalid_boxes_are_dropped_not_fatal(assets, tmp_path):
+    """A NaN box used to crash the process inside roi_align (exit 139, nothing written); a reversed box failed in
+    the overlay drawing. Both are dropped, counted and warned about; the valid box gets its mask."""
+    dets = tmp_path / 'dets.json'
+    dets.write_text(json.dumps([{'file_name': 'synthetic_000000.jpg', 'bbox': bbox, 'score': 0.9, 'category_id': 1}
+                                for bbox in ([10, 10, 40, 60], [float('nan'), 10, 40, 60], [50, 10, -20, 30])]))
+    result = rhis('predict', '--detector', dets, '--rhis', assets / 'rhis.onnx', '--source',
+                  assets / 'data' / 'images' / 'synthetic_000000.jpg', '--out', tmp_path / 'out', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '2 invalid detector box(es) dropped' in result.stdout and 'invalid detector box' in result.stderr
+    assert len(json.loads((tmp_path / 'out' / 'results.json').read_text())) == 1
+
+
 def test_no_detections_is_not_an_error(assets, tmp_path):
     dets = tmp_path / 'none.json'
     dets.write_text('[]')

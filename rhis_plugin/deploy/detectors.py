@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -48,7 +49,8 @@ from .onnx_session import onnx_session
 
 __all__ = ['COCO80_TO_91', 'category_ids', 'label_space_of', 'Detections', 'UltralyticsDetector', 'MMDetDetector',
            'OnnxDetrDetector', 'OnnxYoloxDetector',
-           'JsonDetections', 'HOGPeopleDetector', 'MaxDetections', 'cached_ultralytics_weights', 'load_detector']
+           'JsonDetections', 'HOGPeopleDetector', 'CheckedDetector', 'valid_boxes',
+           'cached_ultralytics_weights', 'load_detector']
 
 
 # COCO's 80 contiguous classes -> its 91 category ids (person = 1), as in COCO results files.
@@ -401,17 +403,37 @@ def cached_ultralytics_weights(name: str = 'yolo11n.pt') -> Path | None:
     return next((path for path in candidates if path.is_file()), None)
 
 
-class MaxDetections:
-    """A detector that keeps its ``max_det`` best persons per image (after ``conf`` and ``classes``), as
-    Ultralytics' ``max_det`` does: a low ``conf`` on a weak detector cannot flood RHIS with thousands of ROIs."""
+def valid_boxes(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Which boxes [N, 4] (x1, y1, x2, y2 pixels) RHIS can segment: finite, and with some area inside the image
+    once clipped to it (x2 > x1 and y2 > y1)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    finite = np.isfinite(boxes).all(axis=1)
+    clipped = np.clip(np.nan_to_num(boxes), 0, [width, height, width, height])
+    return finite & (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
 
-    def __init__(self, detector: Any, max_det: int) -> None:
-        if max_det < 1:
+
+class CheckedDetector:
+    """A detector as RHIS consumes it: boxes RHIS can segment only (:func:`valid_boxes`: NaN / inf, reversed boxes
+    and boxes with no area inside the image are dropped, not segmented, not counted as masks, and counted in
+    ``dropped``; the first drop warns once), then at most ``max_det`` persons per image, best first, as
+    Ultralytics' ``max_det`` (a low ``conf`` on a weak detector cannot flood RHIS with thousands of ROIs).
+    :func:`load_detector` wraps every adapter in it; the adapter is ``.detector``."""
+
+    def __init__(self, detector: Any, max_det: int | None = None) -> None:
+        if max_det is not None and max_det < 1:
             raise ValueError(f'max_det must be >= 1, got {max_det}')
-        self.detector, self.max_det = detector, max_det
+        self.detector, self.max_det, self.dropped = detector, max_det, 0
 
     def __call__(self, image: np.ndarray, name: str = '') -> Detections:
-        return self.detector(image, name).top(self.max_det)
+        dets = self.detector(image, name)
+        keep = valid_boxes(dets.boxes, *image.shape[:2])
+        if not keep.all():
+            if not self.dropped:
+                warnings.warn(f'{name or "an image"}: dropped {int((~keep).sum())} invalid detector box(es) (NaN/inf, '
+                              'x2 <= x1, y2 <= y1, or outside the image); the run counts them all', stacklevel=2)
+            self.dropped += int((~keep).sum())
+            dets = dets.select(keep)
+        return dets if self.max_det is None else dets.top(self.max_det)
 
     def __getattr__(self, item: str) -> Any:       # the adapter's own attributes (label_space, masks, ...)
         if item == 'detector':      # not set yet (copy, unpickling): a plain AttributeError, no recursion
@@ -426,15 +448,15 @@ def load_detector(spec: str, checkpoint: str | None = None, conf: float = 0.25,
     ``.py`` mmdet config (with ``checkpoint``), ``.json`` detections (``checkpoint`` = optional COCO ann file),
     ``hog`` OpenCV's HOG people detector (no file). ``masks``: the detector's own instance masks too (an
     Ultralytics ``.pt`` segmentation model or an mmdet instance segmentation config). ``max_det``: keep at most
-    this many persons per image, best first (:class:`MaxDetections`; ``None``: all).
+    this many persons per image, best first (``None``: all), after dropping the boxes RHIS cannot segment
+    (:class:`CheckedDetector`, which wraps the adapter).
 
     Example:
         >>> detector = load_detector('hog', conf=0.3, max_det=20)
         >>> detector(np.zeros((64, 64, 3), np.uint8), 'blank.jpg').boxes.shape
         (0, 4)
     """
-    detector = _load_adapter(spec, checkpoint, conf, classes, device, label_space, masks)
-    return detector if max_det is None else MaxDetections(detector, max_det)
+    return CheckedDetector(_load_adapter(spec, checkpoint, conf, classes, device, label_space, masks), max_det)
 
 
 def _load_adapter(spec: str, checkpoint: str | None, conf: float, classes: Sequence[int] | None, device: str,

@@ -258,7 +258,11 @@ class RHIS(nn.Module):
         if roi_chunk < 1:
             raise ValueError(f'roi_chunk must be >= 1, got {roi_chunk}')
         height, width = images.shape[-2:]
-        rois = clip_rois(boxes_to_rois(boxes, height, width).to(images.device))  # pasted where it was cropped
+        rois = boxes_to_rois(boxes, height, width).to(images.device)
+        bad = ~torch.isfinite(rois).all(dim=1)
+        if bad.any():      # RoI Align would crash on them (rhis_plugin.deploy.valid_boxes drops them first)
+            raise ValueError(f'boxes contain NaN or inf (rows {bad.nonzero().flatten()[:10].tolist()})')
+        rois = clip_rois(rois)  # pasted where it was cropped
         was_training = self.training
         self.eval()
         try:

@@ -42,7 +42,7 @@ def tiny_detr(tmp_path_factory) -> Path:
 
 def test_detr_format(tiny_detr):
     detector = load_detector(str(tiny_detr), conf=0.5)
-    assert isinstance(detector, OnnxDetrDetector)
+    assert isinstance(detector.detector, OnnxDetrDetector)      # load_detector wraps it in CheckedDetector
     dets = detector(np.zeros((100, 200, 3), np.uint8))
     assert np.allclose(dets.boxes, [[30.0, 10.0, 90.0, 90.0]], atol=1e-3)    # only the confident box, in pixels
     assert np.allclose(dets.scores, [1 / (1 + np.exp(-2))], atol=1e-5) and dets.labels.tolist() == [0]
@@ -58,6 +58,7 @@ def test_ultralytics_onnx_exports_run_as_yolo_predict_runs_them(tmp_path, monkey
     path = model.export(format='onnx', imgsz=128, nms=nms, conf=0.0, simplify=False, verbose=False)
     image = np.asarray(Image.open(ASSETS / 'bus.jpg').convert('RGB'))
     onnx = load_detector(path, conf=0.0, classes=[0])
+    onnx = onnx.detector
     assert isinstance(onnx, UltralyticsDetector)
     onnx.imgsz = 128
     torch_dets = UltralyticsDetector(model, conf=0.0, classes=[0], imgsz=128)(image)
@@ -74,17 +75,33 @@ def test_json_detections(tmp_path):
                                 {'image_id': 7, 'bbox': [5, 5, 5, 5], 'score': 0.4, 'category_id': 1}]))
     ann = tmp_path / 'ann.json'
     ann.write_text(json.dumps({'images': [{'id': 7, 'file_name': 'sub/b.jpg'}]}))
-    detector = load_detector(str(path), str(ann))
-    assert isinstance(detector, JsonDetections)
-    assert detector(np.zeros((4, 4, 3)), 'a.jpg').boxes.tolist() == [[1.0, 2.0, 11.0, 22.0]]
-    assert len(detector(np.zeros((4, 4, 3)), 'b.jpg').boxes) == 1 and len(detector(None, 'c.jpg').boxes) == 0
+    detector, image = load_detector(str(path), str(ann)), np.zeros((40, 40, 3), np.uint8)
+    assert isinstance(detector.detector, JsonDetections)
+    assert detector(image, 'a.jpg').boxes.tolist() == [[1.0, 2.0, 11.0, 22.0]]
+    assert len(detector(image, 'b.jpg').boxes) == 1 and len(detector(image, 'c.jpg').boxes) == 0
     # COCO ids and image ids pass through; persons (category 1) only by default.
-    b = detector(None, 'b.jpg')
+    b = detector(image, 'b.jpg')
     assert b.coco_category_ids().tolist() == [1] and b.image_id == 7
-    assert load_detector(str(path), str(ann), classes=[1, 3])(None, 'a.jpg').coco_category_ids().tolist() == [1, 3]
+    assert load_detector(str(path), str(ann), classes=[1, 3])(image, 'a.jpg').coco_category_ids().tolist() == [1, 3]
     path.write_text('{"not": "a list"}')
     with pytest.raises(ValueError, match='COCO results list'):
         JsonDetections(path)
+
+
+def test_invalid_boxes_are_dropped_counted_and_warned_once(tmp_path):
+    """NaN / inf, reversed and off-image boxes never reach RHIS (a NaN box used to crash roi_align)."""
+    path = tmp_path / 'dets.json'
+    boxes = [[1, 1, 5, 5], [float('nan'), 1, 5, 5], [8, 8, -3, 5], [50, 50, 5, 5], [2, 2, float('inf'), 3]]
+    path.write_text(json.dumps([{'file_name': 'a.jpg', 'bbox': b, 'score': 0.9, 'category_id': 1} for b in boxes]))
+    detector = load_detector(str(path))
+    with pytest.warns(UserWarning, match='dropped 4 invalid detector box'):
+        dets = detector(np.zeros((20, 20, 3), np.uint8), 'a.jpg')
+    assert dets.boxes.tolist() == [[1.0, 1.0, 6.0, 6.0]] and detector.dropped == 4
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')       # one warning per run, the count goes on
+        detector(np.zeros((20, 20, 3), np.uint8), 'a.jpg')
+    assert detector.dropped == 8
 
 
 def test_max_det_keeps_the_best_persons(tmp_path):
@@ -92,9 +109,10 @@ def test_max_det_keeps_the_best_persons(tmp_path):
     path.write_text(json.dumps([{'file_name': 'a.jpg', 'bbox': [i, i, 5, 5], 'score': s, 'category_id': 1}
                                 for i, s in enumerate((0.3, 0.9, 0.5, 0.7))]))
     detector = load_detector(str(path), conf=0.4, max_det=2)
-    dets = detector(None, 'a.jpg')
+    dets = detector(np.zeros((20, 20, 3), np.uint8), 'a.jpg')
     assert dets.scores.tolist() == pytest.approx([0.9, 0.7]) and dets.boxes[:, 0].tolist() == [1.0, 3.0]
-    assert isinstance(detector.detector, JsonDetections) and len(load_detector(str(path))(None, 'a.jpg').boxes) == 4
+    assert isinstance(detector.detector, JsonDetections) and len(
+        load_detector(str(path))(np.zeros((20, 20, 3), np.uint8), 'a.jpg').boxes) == 4
     with pytest.raises(ValueError, match='max_det'):
         load_detector(str(path), max_det=0)
 
@@ -102,11 +120,11 @@ def test_max_det_keeps_the_best_persons(tmp_path):
 def test_ultralytics_and_mmdet_adapters():
     image = (np.random.default_rng(0).random((96, 128, 3)) * 255).astype(np.uint8)
     yolo = load_detector('yolo11n.yaml', conf=0.0, classes=[0])
-    assert isinstance(yolo, UltralyticsDetector)
+    assert isinstance(yolo.detector, UltralyticsDetector)
     dets = yolo(image)
     assert dets.boxes.shape[1] == 4 and (dets.labels == 0).all()
     mmdet = load_detector(str(ROOT / 'configs/mmdet/rtdetr/rtdetr_r18_1xb4-36e_coco-person.py'), None, conf=0.0)
-    assert isinstance(mmdet, MMDetDetector)
+    assert isinstance(mmdet.detector, MMDetDetector)
     dets = mmdet(image)
     assert dets.boxes.shape == (len(dets.scores), 4) and len(dets.scores) > 0
 
@@ -149,7 +167,7 @@ def test_raw_yolox_onnx_is_recognised_decoded_and_unletterboxed(tmp_path):
     torch.onnx.export(_TinyYolox(), torch.zeros(1, 3, 64, 64), str(path), input_names=['images'],
                       output_names=['output'], opset_version=17, dynamo=False)
     detector = load_detector(str(path), conf=0.25)
-    assert type(detector).__name__ == 'OnnxYoloxDetector' and detector.size == 64 and detector.num_classes == 80
+    assert type(detector.detector).__name__ == 'OnnxYoloxDetector' and detector.size == 64 and detector.num_classes == 80
     dets = detector(np.zeros((32, 128, 3), np.uint8), 'wide.jpg')     # scale 0.5: letterboxed into the top-left
     assert dets.labels.tolist() == [0] and dets.category_ids.tolist() == [1]       # the car is not a person
     assert dets.scores[0] == pytest.approx(0.72, abs=1e-5)
