@@ -108,3 +108,11 @@ def test_install_surface_licence_torch_pin_and_no_run_time_installs():
         assert f"'{package}>=" in setup
         importlib.import_module(module)
     assert 'AGPL-3.0' in (ROOT / 'README.md').read_text()
+
+
+def test_installed_requirements_are_consistent():
+    """``pip check`` passes: the headless OpenCV that replaces opencv-python (which mmcv, mmengine and ultralytics
+    name) is declared by the metadata-only opencv-python that tools/setup_env.sh installs."""
+    result = subprocess.run([sys.executable, '-m', 'pip', 'check', '--disable-pip-version-check'],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -105,9 +105,27 @@ else
     fi
 fi
 
+# ---------------------------------------------------------------- opencv-python, satisfied by the headless build
+# mmengine, mmcv and ultralytics name opencv-python in their requirements; the headless wheel provides the same cv2.
+# A metadata-only opencv-python (no files, requiring opencv-python-headless of the same version) tells pip so, so
+# that `pip check` passes and no later install pulls the GUI wheel back over the headless one.
+if ! "${PIP[@]}" show -q opencv-python >/dev/null 2>&1; then
+    cv_version=$("$PY" -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')
+    shim=$(mktemp -d)
+    cat >"$shim/setup.py" <<EOF
+from setuptools import setup
+setup(name='opencv-python', version='$cv_version', py_modules=[],
+      install_requires=['opencv-python-headless==$cv_version'],
+      description='metadata only: cv2 comes from opencv-python-headless (rhis_plugin tools/setup_env.sh)')
+EOF
+    "${PIP[@]}" install -q --no-deps --no-build-isolation "$shim" || die "could not install the opencv-python shim"
+    rm -rf "$shim"
+fi
+
 # ---------------------------------------------------------------- check
 "$PY" -c "import mmcv.ops, mmdet, ultralytics, rhis_plugin, cv2" \
     || die "the environment is incomplete; delete $VENV and run again"
 PYTHONWARNINGS=ignore "$VENV/bin/mim" --version >/dev/null || die "mim does not start"
+"${PIP[@]}" check >/dev/null || die "pip check fails: $("${PIP[@]}" check 2>&1 | tail -n 3)"
 echo "$digest" >"$STAMP"
 log "done: $VENV is ready (activate with 'source $VENV/bin/activate')"
