@@ -1,6 +1,7 @@
 """RHISSegmenter: masks for the person boxes of Ultralytics ``Results``, and ``add_rhis`` to attach it."""
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 from functools import partial
@@ -53,6 +54,7 @@ class RHISSegmenter:
         self.model = model.eval()
         self.options = options
         self.warned_unsegmented = False
+        self.seconds, self.images = 0.0, 0      # RHIS's share of the predictions so far (``Results.speed['rhis']``)
 
     def wanted(self, cls: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
         """Which boxes (by class and confidence) get an RHIS mask."""
@@ -168,6 +170,24 @@ def _inside_box(mask: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     return mask & inside
 
 
+def on_predict_batch_end(predictor: Any) -> None:
+    """Ultralytics predictor callback: ``Results.speed['rhis']``, ms per image of the batch (Ultralytics' own
+    ``postprocess`` entry is measured before RHIS runs)."""
+    seconds = getattr(predictor, 'rhis_seconds', None)
+    if seconds is not None and predictor.results:
+        for result in predictor.results:
+            result.speed['rhis'] = seconds * 1e3 / len(predictor.results)
+
+
+def on_predict_end(predictor: Any, segmenter: RHISSegmenter) -> None:
+    """Ultralytics predictor callback: with ``verbose``, RHIS's time per image under Ultralytics' speed line."""
+    if getattr(predictor.args, 'verbose', False) and segmenter.images:
+        from ultralytics.utils import LOGGER
+        LOGGER.info(f'RHIS: {segmenter.seconds * 1e3 / segmenter.images:.1f}ms per image (masks for the boxes, '
+                    'after postprocess)')
+    segmenter.seconds, segmenter.images = 0.0, 0
+
+
 def on_predict_start(predictor: Any) -> None:
     """Ultralytics predictor callback: keeps each batch's letterboxed input (``predictor.rhis_inputs``), the frame
     of ``retina_masks=False`` masks."""
@@ -184,11 +204,18 @@ def on_predict_start(predictor: Any) -> None:
 
 
 def on_predict_postprocess_end(predictor: Any, segmenter: RHISSegmenter) -> None:
-    """Ultralytics predictor callback: masks for the batch's results before they are plotted or saved."""
+    """Ultralytics predictor callback: masks for the batch's results before they are plotted or saved (after the
+    tracker's boxes, when tracking). Its time is RHIS's entry of ``Results.speed``."""
     segmenter.model.to(predictor.device)
     args = predictor.args
+    start = time.perf_counter()
     unsegmented = segmenter(predictor.results, getattr(predictor, 'rhis_inputs', None),
                             retina_masks=bool(getattr(args, 'retina_masks', False)), half=bool(getattr(args, 'half', False)))
+    if torch.cuda.is_available() and str(predictor.device).startswith('cuda'):
+        torch.cuda.synchronize()
+    predictor.rhis_seconds = time.perf_counter() - start
+    segmenter.seconds += predictor.rhis_seconds
+    segmenter.images += len(predictor.results)
     if unsegmented and getattr(args, 'save_txt', False) and not segmenter.warned_unsegmented:
         segmenter.warned_unsegmented = True
         warnings.warn(f'rhis: {unsegmented} box(es) have no RHIS mask (other classes, below rhis_conf, or an empty '
@@ -233,6 +260,13 @@ def add_rhis(model: Any, weights: str | Path = 'starter', preset: str | None = N
     options = SegmenterOptions(classes=None if classes is None else list(classes), conf=conf, binary=binary,
                                postprocess=postprocess or PostprocessConfig(), keep_boxes=keep_boxes)
     segmenter = RHISSegmenter(rhis, options)
-    model.add_callback('on_predict_start', on_predict_start)
-    model.add_callback('on_predict_postprocess_end', partial(on_predict_postprocess_end, segmenter=segmenter))
+    for event, callback in (('on_predict_start', on_predict_start),
+                            ('on_predict_postprocess_end', partial(on_predict_postprocess_end, segmenter=segmenter)),
+                            ('on_predict_batch_end', on_predict_batch_end),
+                            ('on_predict_end', partial(on_predict_end, segmenter=segmenter))):
+        # A second add_rhis replaces the first instead of segmenting every box twice.
+        model.callbacks[event] = [c for c in model.callbacks.get(event, []) if not getattr(c, 'rhis_callback', False)]
+        callback = callback if isinstance(callback, partial) else partial(callback)
+        callback.rhis_callback = True
+        model.add_callback(event, callback)
     return segmenter

@@ -155,3 +155,23 @@ def test_track_masks_follow_the_tracked_boxes(tmp_path):
         assert ys.min() >= box[1].floor() - 2 and ys.max() <= box[3].ceil() + 2
         centres.append(float(xs.float().mean()))
     assert centres == sorted(centres) and centres[-1] - centres[0] > 20       # the mask walks with the person
+
+
+def test_rhis_time_is_accounted_and_a_second_add_rhis_replaces_the_first(monkeypatch):
+    """Results.speed carries RHIS's time ('rhis', ms per image: Ultralytics' postprocess entry ends before RHIS
+    runs), the verbose speed lines say it, and add_rhis twice segments once."""
+    model = YOLO('yolo11n.yaml')
+    add_rhis(model, postprocess=PostprocessConfig(threshold=0.0))
+    segmenter = add_rhis(model, postprocess=PostprocessConfig(threshold=0.0))
+    for event in ('on_predict_start', 'on_predict_postprocess_end', 'on_predict_batch_end', 'on_predict_end'):
+        assert sum(getattr(c, 'rhis_callback', False) for c in model.callbacks[event]) == 1, event
+    calls = []
+    original = segmenter.__call__
+    segmenter.__class__ = type('Counting', (RHISSegmenter,), {
+        '__call__': lambda self, *a, **k: calls.append(1) or original(*a, **k)})
+    from ultralytics.utils import LOGGER
+    lines = []
+    monkeypatch.setattr(LOGGER, 'info', lambda message, *args, **kwargs: lines.append(str(message)))
+    result = model.predict(ASSETS / 'bus.jpg', conf=0.0, max_det=3, imgsz=160, classes=[0], verbose=True)[0]
+    assert calls == [1] and result.speed['rhis'] > 0 and set(result.speed) >= {'postprocess', 'rhis'}
+    assert any(line.startswith('RHIS: ') and 'ms per image' in line for line in lines), lines
