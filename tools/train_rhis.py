@@ -10,6 +10,8 @@ Example (synthetic data, a few CPU minutes):
     python tools/make_synthetic.py --out data/syn/train --num-images 120 --height 128 --width 128
     python tools/make_synthetic.py --out data/syn/val --num-images 30 --height 128 --width 128 --seed 1
     python tools/train_rhis.py --train data/syn/train --val data/syn/val --iters 150 --out work_dirs/rhis.pth
+    python tools/train_rhis.py --init starter --train data/syn/train --val data/syn/val --iters 100 --lr 1e-3 \
+        --out work_dirs/rhis_finetuned.pth      # fine-tune the bundled starter model on your data
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from pathlib import Path
 import torch
 
 from rhis_plugin.data import coco_person_dataset
-from rhis_plugin.models import DEFAULT_PRESET, build_rhis, list_presets, save_rhis
+from rhis_plugin.models import (DEFAULT_PRESET, RandomWeightsError, build_rhis, list_presets, preset_config,
+                                rhis_from_weights, save_rhis)
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.training import TrainConfig, add_train_arguments, train_rhis
 
@@ -33,10 +36,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--val', nargs='+', required=True, help='COCO folders to score on: PATH or PATH:val')
     parser.add_argument('--sources', nargs='+', default=None,
                         help="train only on images whose 'source' starts with one of these (folders that have it)")
-    parser.add_argument('--preset', default=DEFAULT_PRESET, choices=list_presets())
-    parser.add_argument('--peopleseg', default='starter',
+    parser.add_argument('--preset', default=None, choices=list_presets(),
+                        help=f'the architecture (default {DEFAULT_PRESET}; with --init, the checkpoint\'s)')
+    parser.add_argument('--init', default=None,
+                        help="fine-tune from a whole model: 'starter' (the bundled model) or an RHIS checkpoint "
+                             '(save_rhis, a joint Ultralytics rhis.pth, an mmdet RHIS checkpoint); its UNet too '
+                             'unless --peopleseg says otherwise')
+    parser.add_argument('--peopleseg', default=None,
                         help="people-seg UNet weights: a stage-1 checkpoint, 'starter' (the bundled model's UNet, "
-                             "lite0 presets) or 'random' (a random frozen UNet, on purpose)")
+                             "lite0 presets; the default without --init) or 'random' (a random frozen UNet, on "
+                             'purpose)')
     parser.add_argument('--pretrained', action='store_true',
                         help='start the ROI encoder from ImageNet weights installed offline (lite presets). The '
                              "people-seg UNet keeps the --peopleseg weights: ImageNet reaches its encoder only under "
@@ -57,15 +66,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         train = coco_person_dataset(args.train, args.image_size, sources=args.sources)
         vals = {spec: coco_person_dataset(spec) for spec in args.val}
-        # ImageNet first, then the stage-1 UNet over it: the trained UNet is never overwritten.
-        model = build_rhis(args.preset, pretrained=args.pretrained, peopleseg_weights=args.peopleseg)
-    except (FileNotFoundError, ValueError) as error:
+        if args.init:
+            if args.pretrained:
+                raise ValueError('--init starts from trained weights: --pretrained (ImageNet) would overwrite them')
+            model = rhis_from_weights(args.init, allow_random=args.peopleseg == 'random', source='train_rhis --init',
+                                      peopleseg=None if args.peopleseg in (None, 'random') else args.peopleseg,
+                                      aux_heads=True)
+            if args.preset is not None and model.cfg != preset_config(args.preset, aux_heads=model.cfg.aux_heads):
+                raise ValueError(f'--init {args.init} is not a {args.preset} model; leave --preset out to keep its own')
+        else:
+            # ImageNet first, then the stage-1 UNet over it: the trained UNet is never overwritten.
+            model = build_rhis(args.preset or DEFAULT_PRESET, pretrained=args.pretrained,
+                               peopleseg_weights=args.peopleseg or 'starter')
+    except (FileNotFoundError, ValueError, RandomWeightsError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, copy_paste=args.copy_paste)
     start = time.perf_counter()
     history = train_rhis(model, train, cfg, device=args.device)
-    metrics = {'preset': args.preset, 'peopleseg': str(args.peopleseg), 'pretrained': args.pretrained,
+    preset = args.preset or next((p for p in list_presets() if preset_config(p, aux_heads=True) == model.cfg),
+                                 'custom') if args.init else args.preset or DEFAULT_PRESET
+    metrics = {'preset': preset, 'init': args.init, 'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')),
+               'pretrained': args.pretrained,
                'train_images': len(train), 'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),
                'final_loss': history[-1]['loss'] if history else float('nan'), 'val': {}}
     backend = RHISBackend.from_model(model, args.device)
@@ -76,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(box filled {scores['box_filled_iou']:.4f}), UNet IoU {scores['unet_iou']:.3f} on "
               f"{scores['instances']} persons")
     if args.out:
-        path = save_rhis(model.cpu(), args.out, half=args.half, preset=args.preset, iters=args.iters,
-                         train=args.train, sources=args.sources)
+        path = save_rhis(model.cpu(), args.out, half=args.half, preset=preset, iters=args.iters,
+                         train=args.train, sources=args.sources, init=args.init)
         print(f'saved {path}')
     if args.metrics:
         Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)

@@ -40,3 +40,28 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path):
     imagenet = build_rhis('rhis_lite0_64x48', pretrained=True, peopleseg_weights='random')
     stem = trained.roi_encoder.body.conv_stem.weight[:, :3]    # ImageNet's, one optimiser step later
     assert torch.allclose(stem, imagenet.roi_encoder.body.conv_stem.weight[:, :3], atol=0.05)
+
+
+def test_init_fine_tunes_a_whole_checkpoint(tmp_path):
+    """--init starts from every weight of a checkpoint (UNet and head): with a zero learning rate the head's
+    convolutions come out as they went in; a --preset that is not the checkpoint's, or --pretrained, is refused."""
+    import torch
+
+    from rhis_plugin.data import SceneConfig, generate_dataset
+    from rhis_plugin.models import build_rhis, load_rhis, save_rhis
+
+    data = tmp_path / 'data'
+    generate_dataset(data, 3, 0, SceneConfig(height=64, width=64))
+    torch.manual_seed(7)
+    start = save_rhis(build_rhis('rhislight_lite0_64x48', peopleseg_weights='random'), tmp_path / 'start.pth')
+    out = tmp_path / 'tuned.pth'
+    tool = _load_tool()
+    args = ['--init', str(start), '--peopleseg', 'random', '--train', str(data), '--val', str(data), '--batch-size', '2']
+    assert tool.main([*args, '--iters', '1', '--lr', '0', '--out', str(out)]) == 0
+    before, after = load_rhis(start).state_dict(), load_rhis(out).state_dict()
+    assert load_rhis(out).cfg.head == 'light'
+    for key, value in before.items():
+        if key.endswith('weight') and value.ndim == 4:
+            assert torch.equal(after[key], value), key
+    assert tool.main([*args, '--preset', 'rhis_lite0_64x48']) == 2
+    assert tool.main([*args, '--pretrained']) == 2
