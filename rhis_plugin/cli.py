@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument('--binary', action='store_true', help='one person mask from the people-seg UNet')
     predict.add_argument('--device', default='cpu')
     predict.add_argument('--no-progress', action='store_true')
+    predict.add_argument('--resume', action='store_true',
+                         help='go on with the run in --out: skip the images it finished, add the rest')
+    predict.add_argument('--overwrite', action='store_true',
+                         help="replace the outputs of an earlier run in --out (without it, or --resume, they are "
+                              'kept and the run refuses)')
+    predict.add_argument('--recursive', action='store_true', help='also the images in subfolders of --source')
     predict.add_argument('--strict', action='store_true',
                          help='stop at the first unreadable image (exit 2, nothing written) instead of skipping it')
 
@@ -114,8 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args, postprocess)
         detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device,
                                  args.label_space, max_det=args.max_det)
-        summary = run_predict(detector, RHISBackend(args.rhis, args.device, args.allow_random), args.source, args.out, postprocess,
-                              binary=args.binary, progress=not args.no_progress, strict=args.strict)
+        summary = run_predict(detector, RHISBackend(args.rhis, args.device, args.allow_random), args.source, args.out,
+                              postprocess, binary=args.binary, progress=not args.no_progress, strict=args.strict,
+                              resume=args.resume, overwrite=args.overwrite, recursive=args.recursive)
     except (FileNotFoundError, ValueError, ImportError) as error:
         print(f'rhis: error: {error}', file=sys.stderr)
         return 2
@@ -125,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         note += f", {len(summary['skipped'])} unreadable file(s) skipped"
     if getattr(detector, 'dropped', 0):
         note += f', {detector.dropped} invalid detector box(es) dropped (NaN/inf, empty or outside the image)'
+    if summary['resumed']:
+        note += f", {summary['resumed']} done in the earlier run"
+    if summary['interrupted']:
+        print(f"rhis: interrupted after {summary['frames']} frames{note}; {summary['out_dir']}/results.json holds "
+              'every finished frame; rerun with --resume to go on', file=sys.stderr)
+        return 130
     print(f"rhis: {summary['frames']} frames, {summary['instances']} masks{note}; wrote {summary['out_dir']}/"
           '{overlays/, masks/, results.json}')
     return 0

@@ -85,7 +85,8 @@ def run_demo(out_dir: str | Path = 'outputs/demo', source: str | Path | None = N
     model, name = demo_detector(detector, device, log)
     backend = RHISBackend(weights, device)
     start = time.perf_counter()
-    summary = run_predict(model, backend, source, out_dir, PostprocessConfig(dilation=1), progress=False)
+    summary = run_predict(model, backend, source, out_dir, PostprocessConfig(dilation=1), progress=False,
+                          overwrite=True)    # a demo's outputs are disposable
     seconds = time.perf_counter() - start
     summary.update(detector=name, weights=str(weights), seconds=round(seconds, 2))
     log(f"rhis demo: {summary['frames']} images, {summary['instances']} people, detector {name}, RHIS {weights}: "

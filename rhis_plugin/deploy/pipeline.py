@@ -5,11 +5,13 @@ succeeded, so a failed run leaves no partial files behind.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -27,7 +29,7 @@ from .runtime import OnnxRHIS
 
 __all__ = ['RHISBackend', 'iter_frames', 'iter_instance_masks', 'run_predict', 'draw_overlay', 'paint_masks']
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
 PALETTE = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
                     [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 190]], dtype=np.float32)
@@ -82,26 +84,55 @@ def _guide(image: np.ndarray, cfg: PostprocessConfig) -> torch.Tensor | None:
     return rgb_to_tensor(image) if cfg.smoothing == 'guided' else None
 
 
-def iter_frames(source: str | Path,
-                on_error: Callable[[Path, Exception], None] | None = None) -> Iterator[tuple[str, np.ndarray]]:
-    """(name, RGB uint8 image) for an image, every image of a folder (sorted), or every frame of a video.
+def _image_files(source: Path, recursive: bool) -> list[Path]:
+    pattern = source.rglob('*') if recursive else source.iterdir()
+    files = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {source}'
+                         + ('' if recursive else ' (subfolders: --recursive)'))
+    return files
 
-    Images are named by their file name, video frames ``<video stem>_<frame index>``. An unreadable image raises
-    ``ValueError``, or, with ``on_error``, is reported to it and skipped.
+
+def _frame_count(source: str | Path, recursive: bool = False) -> int | None:
+    """How many frames :func:`iter_frames` will give (for a progress bar), ``None`` when unknown."""
+    source = Path(source)
+    try:
+        if source.is_dir():
+            return len(_image_files(source, recursive))
+        if source.suffix.lower() in VIDEO_SUFFIXES:
+            cv2 = require('cv2', extra='video', feature='reading videos')
+            capture = cv2.VideoCapture(str(source))
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            capture.release()
+            return count or None
+        return 1
+    except (ValueError, ImportError):
+        return None
+
+
+def iter_frames(source: str | Path, on_error: Callable[[Path, Exception], None] | None = None,
+                recursive: bool = False, skip: set[str] | None = None) -> Iterator[tuple[str, np.ndarray | None]]:
+    """(name, RGB uint8 image) for an image, every image of a folder (sorted; ``recursive``: and of its subfolders,
+    named by their path inside it), or every frame of a video (``<video stem>_<frame index>``). Names in ``skip``
+    come with ``None`` instead of an image (not read). An unreadable image raises ``ValueError``, or, with
+    ``on_error``, is reported to it and skipped.
     """
     source = Path(source)
+    skip = skip or set()
     if not source.exists():
         raise FileNotFoundError(f'source not found: {source}')
     if source.is_dir():
-        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {source}')
+        files = _image_files(source, recursive)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
-        yield from _video_frames(source)
+        yield from ((name, None if name in skip else frame) for name, frame in _video_frames(source))
         return
     else:
         files = [source]
     for path in files:
+        name = path.relative_to(source).as_posix() if source.is_dir() else path.name
+        if name in skip:
+            yield name, None
+            continue
         try:
             image = read_rgb_image(path)
         except ValueError as error:
@@ -109,7 +140,7 @@ def iter_frames(source: str | Path,
                 raise
             on_error(path, error)
             continue
-        yield path.name, image
+        yield name, image
 
 
 def _video_frames(path: Path) -> Iterator[tuple[str, np.ndarray]]:
@@ -166,81 +197,176 @@ def iter_instance_masks(backend: 'RHISBackend', image: np.ndarray, dets: Any, po
         yield indices.cpu().numpy(), pasted.masks.cpu().numpy(), quality
 
 
+PROGRESS = '.rhis_progress.jsonl'      # one JSON line per finished image: what --resume skips
+
+
+def _earlier_outputs(out_dir: Path) -> list[Path]:
+    return [p for p in (out_dir / 'overlays', out_dir / 'masks', out_dir / 'results.json', out_dir / PROGRESS)
+            if p.exists() and not (p.is_dir() and not any(p.iterdir()))]
+
+
+def _prepare_out_dir(out_dir: Path, resume: bool, overwrite: bool) -> dict[str, dict]:
+    """The finished images of an earlier run to keep (``resume``), after refusing to mix runs or clearing one."""
+    earlier = _earlier_outputs(out_dir)
+    if earlier and not (resume or overwrite):
+        raise ValueError(f'{out_dir} holds the outputs of an earlier run ({", ".join(p.name for p in earlier)}): '
+                         'pass --resume to go on with it, or --overwrite to replace it')
+    if overwrite and not resume:
+        for path in earlier:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        return {}
+    done: dict[str, dict] = {}
+    if (out_dir / PROGRESS).is_file():
+        for line in (out_dir / PROGRESS).read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:      # a line cut by a hard kill: that image is done again
+                continue
+            done[record['name']] = record
+    return done
+
+
+def _output_stem(name: str, used: set[str]) -> str:
+    """A file stem for an image's outputs: its name without the suffix (subfolders joined by ``__``), made unique
+    (``bus.jpg`` and ``bus.png`` become ``bus`` and ``bus_png``)."""
+    path = Path(name)
+    stem = str(path.with_suffix('')).replace('/', '__').replace('\\', '__')
+    candidate, count = stem, 1
+    if candidate in used:
+        candidate = f'{stem}_{path.suffix.lstrip(".").lower()}' if path.suffix else f'{stem}_1'
+    while candidate in used:
+        count += 1
+        candidate = f'{stem}_{count}'
+    used.add(candidate)
+    return candidate
+
+
+def _write_results(out_dir: Path, records: list[dict]) -> None:
+    """``results.json`` from the finished images' records, in their order, written atomically."""
+    tmp = out_dir / 'results.json.tmp'
+    tmp.write_text(json.dumps([entry for record in records for entry in record['results']]))
+    os.replace(tmp, out_dir / 'results.json')
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the run the way Ctrl-C does (what was finished is kept), where signals can be caught."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f'signal {signum}')
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str | Path, out_dir: str | Path,
                 postprocess: PostprocessConfig = PostprocessConfig(), binary: bool = False,
-                progress: bool = True, strict: bool = False, chunk: int = 64) -> dict[str, Any]:
-    """Runs the pipeline and writes ``overlays/``, ``masks/`` and ``results.json`` into ``out_dir``.
+                progress: bool = True, strict: bool = False, chunk: int = 64, resume: bool = False,
+                overwrite: bool = False, recursive: bool = False) -> dict[str, Any]:
+    """Runs the pipeline and writes ``overlays/``, ``masks/`` and ``results.json`` into ``out_dir``, image by image.
 
-    Unreadable images are reported on stderr and skipped (``strict``: the first one stops the run with
-    ``ValueError`` and nothing is written). Boxes go through RHIS ``chunk`` at a time (:func:`iter_instance_masks`),
-    so memory does not grow with the number of people in a frame.
+    Each image's overlay and masks are written as soon as it is done, and a line in ``out_dir/.rhis_progress.jsonl``
+    records it; ``results.json`` (written atomically) holds every finished image when the run ends, is interrupted
+    (Ctrl-C, SIGTERM) or fails. ``resume`` skips the images the progress file lists and adds the rest;
+    an ``out_dir`` holding an earlier run's outputs is refused unless ``resume`` or ``overwrite`` (which clears
+    them first), so no stale masks end up beside a new ``results.json``. Output files are named by the image's stem
+    (``bus.jpg`` and ``bus.png`` in one folder become ``bus`` and ``bus_png``; with ``recursive``, subfolders are
+    joined by ``__``).
+
+    Unreadable images are reported on stderr and skipped (``strict``: every image is read before anything is
+    written, and the first unreadable one stops the run with ``ValueError``). Boxes go through RHIS ``chunk`` at a
+    time (:func:`iter_instance_masks`), so memory does not grow with the number of people in a frame.
 
     Each entry of ``results.json`` scores its mask as ``score = detector_score x mask_quality`` (both kept too):
     the quality (:func:`~rhis_plugin.postprocess.mask_quality`) is near 0 for a box with no person in it, and such
     masks (below ``postprocess.min_quality``) are not painted on the overlay.
 
     Returns:
-        Counts: ``frames``, ``instances``, ``frames_without_detections``, ``skipped`` (the unreadable files), and
-        ``out_dir``.
+        Counts: ``frames`` (done in this run), ``resumed`` (skipped as done before), ``instances``,
+        ``frames_without_detections``, ``skipped`` (the unreadable files), ``interrupted`` (bool), and ``out_dir``.
     """
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix='.rhis-', dir=out_dir))
-    try:
-        (staging / 'overlays').mkdir()
-        (staging / 'masks').mkdir()
-        results, frames, people, empty, skipped = [], 0, 0, 0, []
+    if strict:      # every image readable, before anything is written
+        for _ in iter_frames(source, recursive=recursive):
+            pass
+    done = _prepare_out_dir(out_dir, resume, overwrite)
+    (out_dir / 'overlays').mkdir(exist_ok=True)
+    (out_dir / 'masks').mkdir(exist_ok=True)
+    used = {record['stem'] for record in done.values()}
+    frames, resumed, people, empty, skipped, interrupted = 0, 0, 0, 0, [], False
 
-        def skip(path: Path, error: Exception) -> None:
-            skipped.append(str(path))
-            print(f'rhis: skipped {path}: {error}', file=sys.stderr)
+    def skip(path: Path, error: Exception) -> None:
+        skipped.append(str(path))
+        print(f'rhis: skipped {path}: {error}', file=sys.stderr)
 
-        frames_iter = iter_frames(source, on_error=None if strict else skip)
-        for name, image in tqdm(frames_iter, desc='rhis predict', unit='img', disable=not progress):
-            frames += 1
-            stem = Path(name).stem
-            dets = detector(image, name)
-            if len(dets.boxes) == 0:
-                empty += 1
+    total = _frame_count(source, recursive)
+    with (out_dir / PROGRESS).open('a') as log, _sigterm_as_interrupt():
+        try:
+            frames_iter = iter_frames(source, on_error=None if strict else skip, recursive=recursive,
+                                      skip=set(done))
+            for name, image in tqdm(frames_iter, desc='rhis predict', unit='img', total=total,
+                                    disable=not progress):
+                if image is None:     # finished in an earlier run
+                    resumed += 1
+                    continue
+                stem = _output_stem(name, used)
+                record, count, has_detections = _predict_image(detector, backend, name, stem, image, out_dir,
+                                                               postprocess, binary, chunk, frames + 1)
+                frames += 1
+                people += count
+                empty += not has_detections
+                log.write(json.dumps(record) + '\n')
+                log.flush()
+                done[name] = record
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            _write_results(out_dir, list(done.values()))
+    return {'frames': frames, 'resumed': resumed, 'instances': people, 'frames_without_detections': empty,
+            'skipped': skipped, 'interrupted': interrupted, 'out_dir': str(out_dir)}
+
+
+def _predict_image(detector: Callable[..., Any], backend: RHISBackend, name: str, stem: str, image: np.ndarray,
+                   out_dir: Path, postprocess: PostprocessConfig, binary: bool, chunk: int,
+                   default_image_id: int) -> tuple[dict, int, bool]:
+    """One image: its overlay and masks written; returns its progress record, its mask count and whether the
+    detector found anything."""
+    dets = detector(image, name)
+    if binary:
+        person = backend.person_mask(image, postprocess.threshold)
+        masks = person[None] if person.any() else np.zeros((0, *image.shape[:2]), bool)
+        chunks = [(np.arange(len(masks)), masks, np.ones(len(masks), np.float32))]
+        boxes = np.zeros((len(masks), 4), np.float32)
+    else:
+        chunks, boxes = iter_instance_masks(backend, image, dets, postprocess, chunk), dets.boxes
+    canvas, image_results, count = image.astype(np.float32), [], 0
+    image_id = default_image_id if dets.image_id is None else dets.image_id
+    categories = None if binary else dets.coco_category_ids()
+    for indices, masks, quality in chunks:
+        confident = quality >= postprocess.min_quality      # a box with no person in it is not painted
+        paint_masks(canvas, masks[confident], indices[confident])
+        for index, mask, mask_quality in zip(indices, masks, quality):
+            Image.fromarray(mask.astype(np.uint8) * 255).save(out_dir / 'masks' / f'{stem}_{index:03d}.png')
             if binary:
-                person = backend.person_mask(image, postprocess.threshold)
-                masks = person[None] if person.any() else np.zeros((0, *image.shape[:2]), bool)
-                chunks = [(np.arange(len(masks)), masks, np.ones(len(masks), np.float32))]
-                boxes = np.zeros((len(masks), 4), np.float32)
-            else:
-                chunks, boxes = iter_instance_masks(backend, image, dets, postprocess, chunk), dets.boxes
-            canvas, image_results = image.astype(np.float32), []
-            image_id = frames if dets.image_id is None else dets.image_id
-            categories = None if binary else dets.coco_category_ids()
-            for indices, masks, quality in chunks:
-                confident = quality >= postprocess.min_quality      # a box with no person in it is not painted
-                paint_masks(canvas, masks[confident], indices[confident])
-                for index, mask, mask_quality in zip(indices, masks, quality):
-                    Image.fromarray(mask.astype(np.uint8) * 255).save(staging / 'masks' / f'{stem}_{index:03d}.png')
-                    if binary:
-                        continue
-                    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-                    rle['counts'] = rle['counts'].decode('ascii')
-                    x1, y1, x2, y2 = (float(v) for v in boxes[index])
-                    image_results.append((int(index), {
-                        'file_name': name, 'image_id': int(image_id), 'category_id': int(categories[index]),
-                        'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(dets.scores[index] * mask_quality),
-                        'detector_score': float(dets.scores[index]), 'mask_quality': float(mask_quality),
-                        'segmentation': rle}))
-                people += len(masks)
-            draw_overlay(image, np.zeros((0, *image.shape[:2]), bool), boxes, canvas=canvas).save(
-                staging / 'overlays' / f'{stem}.jpg', quality=92)
-            results += [entry for _, entry in sorted(image_results, key=lambda item: item[0])]
-        (staging / 'results.json').write_text(json.dumps(results))
-        for item in staging.iterdir():
-            target = out_dir / item.name
-            if target.is_dir():
-                shutil.copytree(item, target, dirs_exist_ok=True)
-            else:
-                os.replace(item, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {'frames': frames, 'instances': people, 'frames_without_detections': empty, 'skipped': skipped,
-            'out_dir': str(out_dir)}
+                continue
+            rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+            rle['counts'] = rle['counts'].decode('ascii')
+            x1, y1, x2, y2 = (float(v) for v in boxes[index])
+            image_results.append((int(index), {
+                'file_name': name, 'image_id': int(image_id), 'category_id': int(categories[index]),
+                'bbox': [x1, y1, x2 - x1, y2 - y1], 'score': float(dets.scores[index] * mask_quality),
+                'detector_score': float(dets.scores[index]), 'mask_quality': float(mask_quality),
+                'segmentation': rle}))
+        count += len(masks)
+    draw_overlay(image, np.zeros((0, *image.shape[:2]), bool), boxes, canvas=canvas).save(
+        out_dir / 'overlays' / f'{stem}.jpg', quality=92)
+    results = [entry for _, entry in sorted(image_results, key=lambda item: item[0])]
+    return {'name': name, 'stem': stem, 'results': results}, count, len(dets.boxes) > 0
