@@ -138,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rhis: interrupted after {summary['frames']} frames{note}; {summary['out_dir']}/results.json holds "
               'every finished frame; rerun with --resume to go on', file=sys.stderr)
         return 130
+    if summary.get('video'):
+        note += f"; annotated video {summary['video']}"
     print(f"rhis: {summary['frames']} frames, {summary['instances']} masks{note}; wrote {summary['out_dir']}/"
           '{overlays/, masks/, results.json}')
     return 0

@@ -69,6 +69,11 @@ def test_predict_binary_mode_and_a_video(assets, tmp_path):
                   '--out', tmp_path / 'out', '--binary', '--threshold', '0.0', cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / 'out' / 'overlays').glob('clip_*.jpg'))) == 3
+    annotated = cv2.VideoCapture(str(tmp_path / 'out' / 'clip_overlay.mp4'))     # beside the frames, fps kept
+    assert annotated.get(cv2.CAP_PROP_FRAME_COUNT) == 3 and annotated.get(cv2.CAP_PROP_FPS) == 5
+    assert (annotated.get(cv2.CAP_PROP_FRAME_WIDTH), annotated.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (128, 96)
+    annotated.release()
+    assert 'annotated video' in result.stdout
 
 
 def test_json_detections_keep_their_coco_ids(assets, tmp_path):

@@ -286,9 +286,12 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
     the quality (:func:`~rhis_plugin.postprocess.mask_quality`) is near 0 for a box with no person in it, and such
     masks (below ``postprocess.min_quality``) are not painted on the overlay.
 
+    A video source also gets ``<video stem>_overlay.mp4``: the overlays at the video's frame rate.
+
     Returns:
         Counts: ``frames`` (done in this run), ``resumed`` (skipped as done before), ``instances``,
-        ``frames_without_detections``, ``skipped`` (the unreadable files), ``interrupted`` (bool), and ``out_dir``.
+        ``frames_without_detections``, ``skipped`` (the unreadable files), ``interrupted`` (bool), ``out_dir`` and
+        ``video`` (the annotated video's path, ``None`` for images).
     """
     from tqdm import tqdm
 
@@ -330,8 +333,34 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
             interrupted = True
         finally:
             _write_results(out_dir, list(done.values()))
+    video = None
+    if not interrupted and Path(source).suffix.lower() in VIDEO_SUFFIXES:
+        video = str(_write_video(Path(source), out_dir, list(done.values())))
     return {'frames': frames, 'resumed': resumed, 'instances': people, 'frames_without_detections': empty,
-            'skipped': skipped, 'interrupted': interrupted, 'out_dir': str(out_dir)}
+            'skipped': skipped, 'interrupted': interrupted, 'out_dir': str(out_dir), 'video': video}
+
+
+def _write_video(source: Path, out_dir: Path, records: list[dict]) -> Path:
+    """The overlays of a video's frames as ``<out_dir>/<video stem>_overlay.mp4``, at the source's frame rate."""
+    cv2 = require('cv2', extra='video', feature='writing videos')
+    capture = cv2.VideoCapture(str(source))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    capture.release()
+    path = out_dir / f'{source.stem}_overlay.mp4'
+    writer = None
+    try:
+        for record in records:
+            frame = cv2.imread(str(out_dir / 'overlays' / f"{record['stem']}.jpg"))
+            if frame is None:
+                continue
+            if writer is None:
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                         (frame.shape[1], frame.shape[0]))
+            writer.write(frame)
+    finally:
+        if writer is not None:
+            writer.release()
+    return path
 
 
 def _predict_image(detector: Callable[..., Any], backend: RHISBackend, name: str, stem: str, image: np.ndarray,
