@@ -58,3 +58,20 @@ def test_config_builds(path):
         model_cfg.detector_checkpoint = 'unused.pth'     # only checked for presence at build time
     model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_starter_config_runs_on_a_fresh_clone():
+    """The starter config needs nothing from work_dirs/: its head and UNet are the bundled model's."""
+    import torch
+
+    from rhis_plugin.models import load_rhis
+    from rhis_plugin.models.weights_origin import has_random_peopleseg
+    from rhis_plugin.weights import resolve_weights
+    cfg = Config.fromfile(str(ROOT / 'rhis' / 'rhis-lite0-starter_gt-boxes_1xb4-36e_coco-person.py'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    starter = load_rhis(resolve_weights('starter'), aux_heads=model.roi_head.rhis.cfg.aux_heads)
+    ours = model.roi_head.rhis.state_dict()
+    for key, value in starter.state_dict().items():
+        assert torch.equal(ours[key], value.to(ours[key].dtype)), key
+    assert not has_random_peopleseg(model.roi_head.rhis)

@@ -60,7 +60,8 @@ class RHISRoIHead(BaseRoIHead):
         preset: an RHIS preset (``rhis_plugin.models.list_presets()``); ``rhis_options`` override its fields.
         loss: :class:`~rhis_plugin.losses.RHISLossConfig` fields.
         person_labels: label indices that are people; ``None`` treats every label as a person.
-        rhis_checkpoint: a whole model saved by ``rhis_plugin.models.save_rhis`` (weights of the preset's shape).
+        rhis_checkpoint: a whole model saved by ``rhis_plugin.models.save_rhis`` (weights of the preset's shape), or
+            ``'starter'``: the bundled starter model (preset ``rhis_lite0_64x48``), UNet and head.
         peopleseg_checkpoint: weights for the (frozen) people-seg UNet: a PeopleSegmentor checkpoint
             (``configs/mmdet/peopleseg/``, stage 1, trained first), an smp ``Unet`` state dict, ``'starter'`` (the
             bundled starter model's UNet, lite0 presets) or ``'random'`` (a random frozen UNet, on purpose). Unset,
@@ -103,7 +104,7 @@ class RHISRoIHead(BaseRoIHead):
     def init_weights(self) -> None:
         super().init_weights()
         if self.rhis_checkpoint:
-            loaded = load_rhis(self.rhis_checkpoint, aux_heads=self.rhis.cfg.aux_heads)
+            loaded = load_rhis(resolve_weights(self.rhis_checkpoint), aux_heads=self.rhis.cfg.aux_heads)
             self.rhis.load_state_dict(loaded.state_dict())
             set_peopleseg_origin(self.rhis, peopleseg_origin(loaded))
         if self.peopleseg_checkpoint == RANDOM:
