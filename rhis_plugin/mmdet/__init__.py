@@ -9,6 +9,7 @@ out as mmdet lays out its own:
 - ``datasets.transforms``: ``PeopleSegTargets``, ``PackPeopleSegInputs``, ``MarkAnnotated``;
 - ``evaluation.metrics``: ``BinarySegMetric``;
 - ``engine.hooks``: ``DistillationScheduleHook``, ``BoundaryLossHook``, ``ProgressiveUnfreezeHook``;
+- ``engine.optimizers``: ``FrozenParamsOptimWrapperConstructor`` (frozen parameters in one log line);
 - ``runner``: checkpoint loading, command-line configs and short runs (not registered; used by the tools).
 
 Configs import it with ``custom_imports = dict(imports=['rhis_plugin.mmdet'], allow_failed_imports=False)``.
@@ -19,7 +20,8 @@ require('mmdet', extra='mmdet', feature='rhis_plugin.mmdet')
 require('mmcv.ops', extra='mmdet', feature='rhis_plugin.mmdet (compiled mmcv ops)')
 
 from .datasets import MarkAnnotated, PackPeopleSegInputs, PeopleSegTargets  # noqa: E402
-from .engine import BoundaryLossHook, DistillationScheduleHook, ProgressiveUnfreezeHook  # noqa: E402
+from .engine import (BoundaryLossHook, DistillationScheduleHook, FrozenParamsOptimWrapperConstructor,  # noqa: E402
+                     ProgressiveUnfreezeHook)
 from .evaluation import BinarySegMetric  # noqa: E402
 from .models import (PeopleSegDistiller, PeopleSegmentor, RHISDetector, RHISDistillRoIHead,  # noqa: E402
                      RHISHybridEncoder, RHISMaskRoIHead, RHISRoIHead, RHISRTDETR, RHISTwoStageDetector,

@@ -1,4 +1,5 @@
-"""Training-loop pieces (hooks)."""
+"""Training-loop pieces (hooks, optimizer wrapper constructors)."""
 from .hooks import BoundaryLossHook, DistillationScheduleHook, ProgressiveUnfreezeHook
+from .optimizers import FrozenParamsOptimWrapperConstructor
 
-__all__ = ['BoundaryLossHook', 'DistillationScheduleHook', 'ProgressiveUnfreezeHook']
+__all__ = ['BoundaryLossHook', 'DistillationScheduleHook', 'ProgressiveUnfreezeHook', 'FrozenParamsOptimWrapperConstructor']

@@ -6,6 +6,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(
+    constructor='FrozenParamsOptimWrapperConstructor',     # a frozen teacher's tensors in one log line
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=1.0, norm_type=2),
