@@ -90,11 +90,8 @@ def rois_for(count: int):
 
 
 def ort_session(path: Path, threads: int):
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+    from rhis_plugin.deploy import onnx_session     # the sessions rhis predict runs (every graph optimisation)
+    return onnx_session(path, ['CPUExecutionProvider'], threads)
 
 
 def size_key(size: tuple[int, int]) -> str:
