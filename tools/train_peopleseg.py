@@ -22,7 +22,8 @@ import torch
 from rhis_plugin.data import coco_person_dataset
 from rhis_plugin.models import PEOPLESEG_ENCODERS, PeopleSegUNet, load_imagenet_weights
 from rhis_plugin.models.imagenet import imagenet_weights_name
-from rhis_plugin.training import TrainConfig, add_train_arguments, evaluate_peopleseg, train_peopleseg
+from rhis_plugin.training import (TrainConfig, add_train_arguments, evaluate_peopleseg, resume_options,
+                                  train_peopleseg)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
+        resume = resume_options(args, args.out)
         train = coco_person_dataset(args.train, (args.working_size, args.working_size), sources=args.sources)
         vals = {spec: coco_person_dataset(spec) for spec in args.val}
     except (FileNotFoundError, ValueError) as error:
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         load_imagenet_weights(unet, name)
     start = time.perf_counter()
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_every=50,
-                      copy_paste=args.copy_paste)
+                      copy_paste=args.copy_paste, **resume)
     history = train_peopleseg(unet, train, cfg, device=args.device)
     metrics = {'encoder': unet.encoder_name, 'pretrained': args.pretrained, 'train_images': len(train),
                'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),

@@ -27,7 +27,7 @@ from rhis_plugin.data import coco_person_dataset
 from rhis_plugin.models import (DEFAULT_PRESET, RandomWeightsError, build_rhis, list_presets, preset_config,
                                 rhis_from_weights, save_rhis)
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
-from rhis_plugin.training import TrainConfig, add_train_arguments, train_rhis
+from rhis_plugin.training import TrainConfig, add_train_arguments, resume_options, train_rhis
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         train = coco_person_dataset(args.train, args.image_size, sources=args.sources)
         vals = {spec: coco_person_dataset(spec) for spec in args.val}
+        resume = resume_options(args, args.out)
         if args.init:
             if args.pretrained:
                 raise ValueError('--init starts from trained weights: --pretrained (ImageNet) would overwrite them')
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, RandomWeightsError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, copy_paste=args.copy_paste)
+    cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                      copy_paste=args.copy_paste, **resume)
     start = time.perf_counter()
     history = train_rhis(model, train, cfg, device=args.device)
     preset = args.preset or next((p for p in list_presets() if preset_config(p, aux_heads=True) == model.cfg),

@@ -49,7 +49,7 @@ def train_peopleseg(unet: PeopleSegUNet, dataset: Dataset, cfg: TrainConfig = Tr
         return loss_fn(logits, target, valid)
 
     history = optimise([p for p in unet.parameters() if p.requires_grad], train_loader(dataset, cfg), loss_step, cfg,
-                       log)
+                       log, model=unet)
     unet.weights_origin = 'trained'
     return history
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
@@ -21,7 +23,7 @@ from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..data.copy_paste import CopyPasteConfig, CopyPasteDataset
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'add_train_arguments', 'optimise', 'train_loader', 'train_rhis', 'lr_factor']
+__all__ = ['TrainConfig', 'add_train_arguments', 'resume_options', 'optimise', 'train_loader', 'train_rhis', 'lr_factor']
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,14 @@ class TrainConfig:
     num_workers: int = 0
     max_seconds: float | None = None     # stop early once this much time has passed (a time budget)
     copy_paste: float = 0.0              # chance per sample of people pasted from another image (data.copy_paste)
+    checkpoint: str | None = None        # training state saved here every checkpoint_every iterations (resumable)
+    checkpoint_every: int = 100
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) -> None:
     """The budget and run flags the framework-free training tools share: ``--iters --batch-size --lr --seed
-    --threads --device --copy-paste`` (the tool turns them into a :class:`TrainConfig`)."""
+    --threads --device --copy-paste --resume --checkpoint-every`` (the tool turns them into a :class:`TrainConfig`,
+    :func:`resume_options` the last two)."""
     parser.add_argument('--iters', type=int, default=iters)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=lr)
@@ -53,6 +58,19 @@ def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) 
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--copy-paste', type=float, default=0.0,
                         help='chance per training image of people pasted from another one (Simple Copy-Paste)')
+    parser.add_argument('--resume', action='store_true',
+                        help='save the training state beside --out every --checkpoint-every iterations, and go on '
+                             'from it when it is there (an interrupted run)')
+    parser.add_argument('--checkpoint-every', type=int, default=100)
+
+
+def resume_options(args: argparse.Namespace, out: str | None) -> dict:
+    """``TrainConfig`` fields of ``--resume``: the training state lives at ``<out>.train_state``."""
+    if not args.resume:
+        return {}
+    if not out:
+        raise ValueError('--resume needs --out (the training state is kept beside it)')
+    return {'checkpoint': f'{out}.train_state', 'checkpoint_every': args.checkpoint_every}
 
 
 def _batches(loader: DataLoader) -> Iterator[dict]:
@@ -78,14 +96,22 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Callable[[dict], dict | None],
              cfg: TrainConfig, log: Callable[[str], None] = print,
-             on_step: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+             on_step: Callable[[int], None] | None = None,
+             model: torch.nn.Module | None = None) -> list[dict[str, float]]:
     """The loop every framework-free trainer shares: AdamW, warm-up + cosine LR over the iteration or time
     budget, gradient clipping, running-mean loss logs. ``loss_step(batch)`` returns the loss terms of one batch
     (or ``None`` to skip it); ``on_step(iterations_done)`` runs after every iteration (e.g. an evaluation of a
-    learning curve). Returns the loss history, one dict per logged window (the last one when the time budget cuts
-    training short included)."""
+    learning curve). With ``cfg.checkpoint`` (and the ``model`` the parameters belong to), the training state
+    (model, optimiser, iteration, history, random state) is saved there every ``cfg.checkpoint_every`` iterations
+    and the loop resumes from it when the file exists; it is removed when training completes. Returns the loss
+    history, one dict per logged window (the last one when the time budget cuts training short included)."""
+    if cfg.checkpoint is not None and model is None:
+        raise ValueError('cfg.checkpoint needs the model whose parameters train (optimise(..., model=model))')
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     history: list[dict[str, float]] = []
+    first = 0
+    if cfg.checkpoint is not None:
+        first, history = _resume(Path(cfg.checkpoint), model, optimizer, log)
     running: dict[str, float] = {}
     steps_in_window = 0
     start = time.perf_counter()
@@ -100,8 +126,8 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
         log(f'iter {step + 1}/{cfg.iters} lr={optimizer.param_groups[0]["lr"]:.2e} {terms} '
             f'({time.perf_counter() - start:.0f}s)')
 
-    step = -1
-    for step in range(cfg.iters):
+    step = first - 1
+    for step in range(first, cfg.iters):
         if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
             log(f'time budget of {cfg.max_seconds:.0f}s reached after {step} iterations')
             step -= 1
@@ -122,9 +148,35 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
                 flush(step)
         if on_step is not None:
             on_step(step + 1)
+        if cfg.checkpoint is not None and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.iters:
+            _save_state(Path(cfg.checkpoint), model, optimizer, step + 1, history)
     if steps_in_window:
         flush(step)
+    if cfg.checkpoint is not None:
+        Path(cfg.checkpoint).unlink(missing_ok=True)     # complete: the trained model is the caller's to save
     return history
+
+
+def _save_state(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, iterations: int,
+                history: list[dict[str, float]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'iterations': iterations,
+                'history': history, 'rng': torch.get_rng_state()}, tmp)
+    os.replace(tmp, path)          # a kill while saving leaves the previous state whole
+
+
+def _resume(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+            log: Callable[[str], None]) -> tuple[int, list[dict[str, float]]]:
+    """(first iteration, history) from a saved training state, or (0, []) without one."""
+    if not path.is_file():
+        return 0, []
+    state = torch.load(path, map_location='cpu', weights_only=False)
+    model.load_state_dict(state['model'])
+    optimizer.load_state_dict(state['optimizer'])
+    torch.set_rng_state(state['rng'])
+    log(f'resuming from {path} at iteration {state["iterations"]}')
+    return state['iterations'], state['history']
 
 
 def train_loader(dataset: Dataset, cfg: TrainConfig) -> DataLoader:
@@ -175,4 +227,4 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
         return loss_fn(model(images, rois), targets)
 
     params = [p for p in model.parameters() if p.requires_grad]
-    return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log, on_step)
+    return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log, on_step, model=model)

@@ -1,0 +1,40 @@
+"""The shared training loop saves its state and resumes an interrupted run where it stopped."""
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from rhis_plugin.training import TrainConfig, optimise
+
+
+class _Stop(Exception):
+    pass
+
+
+def _loop(cfg, model, stop_at=None, seen=None):
+    data = DataLoader([{'x': torch.full((2,), float(i))} for i in range(8)], batch_size=2,
+                      collate_fn=lambda items: torch.stack([i['x'] for i in items]))
+
+    def loss_step(batch):
+        seen.append(len(seen))
+        if stop_at is not None and len(seen) > stop_at:
+            raise _Stop
+        return {'loss_fit': ((model(batch) - 1.0) ** 2).mean()}
+    return optimise(list(model.parameters()), data, loss_step, cfg, log=lambda message: None, model=model)
+
+
+def test_an_interrupted_run_resumes_from_its_last_state(tmp_path):
+    state = tmp_path / 'run.train_state'
+    cfg = TrainConfig(iters=6, lr=0.1, warmup_iters=1, log_every=1, checkpoint=str(state), checkpoint_every=2)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    seen: list[int] = []
+    with pytest.raises(_Stop):
+        _loop(cfg, model, stop_at=5, seen=seen)                  # killed during iteration 6
+    assert state.is_file() and torch.load(state, weights_only=False)['iterations'] == 4
+    torch.manual_seed(1)
+    fresh, again = torch.nn.Linear(2, 1), []                    # a new process: other weights until resumed
+    history = _loop(cfg, fresh, seen=again)
+    assert len(again) == 2 and [h['iter'] for h in history] == [1, 2, 3, 4, 5, 6]
+    assert not state.exists()                                    # complete: the state is gone
+    with pytest.raises(ValueError, match='model'):
+        optimise([], [], lambda batch: None, cfg)
