@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument('--train', help='instead: train briefly on this COCO person folder (with --val)')
     demo.add_argument('--val', help='COCO person folder for evaluation (with --train)')
     demo.add_argument('--preset', default='rhis_lite0_64x48', help='what --synthetic / --train train')
+    demo.add_argument('--init', default=None,
+                      help="with --synthetic / --train: fine-tune this whole model ('starter' or an RHIS checkpoint) "
+                           'instead of training --preset from ImageNet')
     demo.add_argument('--peopleseg', default='starter',
                       help="people-seg UNet for --synthetic / --train: a checkpoint, 'starter' or 'random'")
     demo.add_argument('--iters', type=int, default=300)
@@ -170,7 +173,7 @@ def _demo(args: argparse.Namespace) -> int:
         raise ValueError('--train and --val go together')
     if args.synthetic or args.train:
         run_training_demo(args.out, args.train, args.val, args.preset, args.iters, args.minutes, args.num_train,
-                          args.num_val, args.image_size, device=args.device, peopleseg=args.peopleseg)
+                          args.num_val, args.image_size, device=args.device, peopleseg=args.peopleseg, init=args.init)
     else:
         run_demo(args.out, args.source, args.detector, args.rhis, device=args.device)
     return 0

@@ -24,7 +24,7 @@ from .data.coco_dataset import coco_person_dataset
 from .data.synthetic import SceneConfig, generate_dataset
 from .deploy.evaluate import evaluate_rhis
 from .deploy.pipeline import RHISBackend, draw_overlay
-from .models import build_rhis, preset_config as build_rhis_config, save_rhis
+from .models import build_rhis, list_presets, preset_config as build_rhis_config, rhis_from_weights, save_rhis
 from .models.imagenet import imagenet_weights_name
 from .postprocess import PostprocessConfig
 from .training import TrainConfig, train_rhis
@@ -117,11 +117,13 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
                       val: str | Path | None = None, preset: str = STARTER_PRESET, iters: int = 300,
                       minutes: float | None = None, num_train: int = 200, num_val: int = 40, image_size: int = 128,
                       num_overlays: int = 8, device: str = 'cpu', seed: int = 0, peopleseg: str | Path = STARTER,
-                      log: Callable[[str], None] = print) -> dict[str, Any]:
+                      init: str | Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Trains ``preset`` briefly on generated scenes (or ``train``/``val`` folders) and returns its metrics.
 
     The start is pretrained: ImageNet weights in the ROI encoder (lite presets) and ``peopleseg`` in the frozen
-    people-seg UNet (default: the starter model's; ``'random'`` on purpose). Everything it writes is under ``out_dir``.
+    people-seg UNet (default: the starter model's; ``'random'`` on purpose), or, with ``init`` (``'starter'`` or an
+    RHIS checkpoint), that whole model, fine-tuned (``preset`` is then the checkpoint's). Everything it writes is
+    under ``out_dir``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -138,8 +140,12 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
     train_set = coco_person_dataset(train, image_size=letterbox)
     val_images = coco_person_dataset(val)           # original sizes: scored as `rhis eval` scores them
 
-    model = build_rhis(preset, pretrained=imagenet_weights_name(build_rhis_config(preset).roi_encoder) is not None,
-                       peopleseg_weights=peopleseg)
+    if init is not None:
+        model = rhis_from_weights(init, source='rhis demo --init', aux_heads=True)
+        preset = next((p for p in list_presets() if build_rhis_config(p, aux_heads=True) == model.cfg), f'{init}')
+    else:
+        model = build_rhis(preset, pretrained=imagenet_weights_name(build_rhis_config(preset).roi_encoder) is not None,
+                           peopleseg_weights=peopleseg)
     log(f'training {preset} for {iters} iterations' + (f' or {minutes:g} minutes' if minutes else '') + f' on {device}')
     history = train_rhis(model, train_set, TrainConfig(iters=iters, lr=5e-3, seed=seed, log_every=max(iters // 15, 1),
                                                        max_seconds=None if minutes is None else minutes * 60),

@@ -211,3 +211,11 @@ def test_demo_trains_briefly_on_generated_scenes_from_a_pretrained_start(tmp_pat
     assert 'mask AP, image space' in (out / 'metrics.md').read_text() and str(out) in result.stdout
     from rhis_plugin.models import load_rhis, peopleseg_origin
     assert 'rhis_lite0_64x48_coco_person.pth' in peopleseg_origin(load_rhis(out / 'rhis_demo.pth'))
+
+
+def test_demo_fine_tunes_the_starter_with_init(tmp_path):
+    result = rhis('demo', '--synthetic', '--init', 'starter', '--out', tmp_path / 'demo', '--iters', '2',
+                  '--num-train', '4', '--num-val', '2', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / 'demo' / 'metrics.json').read_text())
+    assert metrics['preset'] == 'rhis_lite0_64x48' and metrics['iterations'] == 2
