@@ -51,7 +51,8 @@ TINY_TOOLS = {
                          'fcn_lite0_14x14_dice_boundary', 'box_filled'],
     'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
     'bench_speed.py': ['--presets', 'rhis_lite0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
-                       '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0', '--rounds', '1'],
+                       '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0', '--rounds', '1',
+                       '--backends', 'torch_cpu', 'ort_cpu'],     # int8: tests/tools/test_bench_speed.py
     'bench_working_size.py': ['--sizes', '64', '--iters', '1', '--peopleseg-iters', '1', '--image-size', '64'],
     'merge_coco.py': [],
     # A random YOLO-seg model from its yaml stands in for the trained detectors; the RHIS rows, for the bench_quality

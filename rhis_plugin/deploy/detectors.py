@@ -304,7 +304,8 @@ def yolox_layout(session: Any) -> tuple[str, int, int] | None:
     if len(inputs) != 1 or len(outputs) != 1:
         return None
     shape_in, shape_out = inputs[0].shape, outputs[0].shape
-    if len(shape_in) != 4 or len(shape_out) != 3 or not all(isinstance(v, int) for v in (*shape_in[2:], *shape_out[1:])):
+    fixed = all(isinstance(v, int) for v in (*shape_in[2:], *shape_out[1:]))
+    if len(shape_in) != 4 or len(shape_out) != 3 or not fixed:
         return None
     size = shape_in[2]
     anchors = sum((size // s) ** 2 for s in OnnxYoloxDetector.STRIDES)

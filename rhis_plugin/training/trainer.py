@@ -23,7 +23,8 @@ from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
 from ..data.copy_paste import CopyPasteConfig, CopyPasteDataset
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'add_train_arguments', 'resume_options', 'optimise', 'train_loader', 'train_rhis', 'lr_factor']
+__all__ = ['TrainConfig', 'add_train_arguments', 'resume_options', 'optimise', 'train_loader', 'train_rhis',
+           'lr_factor']
 
 
 @dataclass(frozen=True)

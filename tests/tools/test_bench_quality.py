@@ -1,25 +1,15 @@
 """bench_quality's frozen UNets: one set of weights for contenders that share a UNet architecture, one UNet trained
 alike per architecture when they differ (the light preset's narrower decoder), never one file forced on both."""
 import argparse
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _tool():
-    spec = importlib.util.spec_from_file_location('bench_quality_tool', ROOT / 'tools/bench_quality.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_one_unet_per_unet_architecture(tmp_path):
+def test_one_unet_per_unet_architecture(tmp_path, load_tool):
     from rhis_plugin.data import SceneConfig, generate_dataset
     generate_dataset(tmp_path / 'data', 2, 0, SceneConfig(height=64, width=64))
-    tool = _tool()
+    tool = load_tool('bench_quality')
     contenders = ['rhis_lite0_64x48', 'rhis_lite0_64x48_copy_paste', 'rhislight_lite0_64x48']
     args = argparse.Namespace(peopleseg='train', peopleseg_iters=1, working_size=None, train=[str(tmp_path / 'data')],
                               sources=None, batch_size=1, device='cpu')

@@ -11,7 +11,8 @@ def test_ort_only_run_prints_its_table_and_summary(tmp_path):
     preset's summary instead of failing on a missing torch_cpu entry; --rounds keeps every round and the median;
     --table regenerates the README table from the JSON."""
     out = tmp_path / 'speed.json'
-    result = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--backends', 'ort_cpu', '--presets',
+    result = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--backends', 'ort_cpu',
+                             'ort_cpu_int8', '--presets',
                              'rhis_lite0_64x48', '--rois', '1', '--frame-sizes', '64x64', '--detectors',
                              '--repeats', '1', '--warmup', '0', '--max-seconds', '1', '--rounds', '2',
                              '--out', str(out)],
@@ -23,8 +24,9 @@ def test_ort_only_run_prints_its_table_and_summary(tmp_path):
     row = results['rhis']['rhis_lite0_64x48']['ort_cpu']
     rounds = [r['64x64']['1'] for r in row['latency_ms_rounds']]
     assert len(rounds) == 2 and min(rounds) <= row['latency_ms']['64x64']['1'] <= max(rounds)
+    assert results['rhis']['rhis_lite0_64x48']['ort_cpu_int8']['latency_ms']['64x64']['1'] > 0     # quantised graph
     table = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--table', str(out)],
                            capture_output=True, text=True, timeout=600)
     assert table.returncode == 0, table.stderr[-3000:]
-    assert table.stdout.startswith('| model | frame | ORT CPU ms (1 persons)')
+    assert table.stdout.startswith('| model | frame | ORT CPU ms (1 persons) | ORT CPU int8 ms (1 persons)')
     assert '| `rhis_lite0_64x48` (default) | 64x64 |' in table.stdout

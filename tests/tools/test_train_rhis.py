@@ -11,15 +11,7 @@ def test_bad_folder_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and 'no COCO annotation file' in result.stderr
 
 
-def _load_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('train_rhis_tool', ROOT / 'tools/train_rhis.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_pretrained_keeps_the_stage1_unet(tmp_path):
+def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
     """--pretrained starts the ROI encoder from ImageNet; the --peopleseg UNet must come through untouched."""
     import torch
 
@@ -32,8 +24,9 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path):
     stage1 = build_rhis('rhis_lite0_64x48', peopleseg_weights='random')    # a UNet ImageNet has never seen
     unet_path = save_rhis(stage1, tmp_path / 'unet.pth')
     out = tmp_path / 'rhis.pth'
-    assert _load_tool().main(['--train', str(data), '--val', str(data), '--peopleseg', str(unet_path), '--pretrained',
-                              '--iters', '1', '--batch-size', '2', '--out', str(out)]) == 0
+    tool = load_tool('train_rhis')
+    assert tool.main(['--train', str(data), '--val', str(data), '--peopleseg', str(unet_path), '--pretrained',
+                      '--iters', '1', '--batch-size', '2', '--out', str(out)]) == 0
     trained = load_rhis(out)
     for key, value in stage1.peopleseg.state_dict().items():
         assert torch.equal(trained.peopleseg.state_dict()[key], value), key
@@ -42,7 +35,7 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path):
     assert torch.allclose(stem, imagenet.roi_encoder.body.conv_stem.weight[:, :3], atol=0.05)
 
 
-def test_init_fine_tunes_a_whole_checkpoint(tmp_path):
+def test_init_fine_tunes_a_whole_checkpoint(tmp_path, load_tool):
     """--init starts from every weight of a checkpoint (UNet and head): with a zero learning rate the head's
     convolutions come out as they went in; a --preset that is not the checkpoint's, or --pretrained, is refused."""
     import torch
@@ -55,8 +48,9 @@ def test_init_fine_tunes_a_whole_checkpoint(tmp_path):
     torch.manual_seed(7)
     start = save_rhis(build_rhis('rhislight_lite0_64x48', peopleseg_weights='random'), tmp_path / 'start.pth')
     out = tmp_path / 'tuned.pth'
-    tool = _load_tool()
-    args = ['--init', str(start), '--peopleseg', 'random', '--train', str(data), '--val', str(data), '--batch-size', '2']
+    tool = load_tool('train_rhis')
+    args = ['--init', str(start), '--peopleseg', 'random', '--train', str(data), '--val', str(data),
+            '--batch-size', '2']
     assert tool.main([*args, '--iters', '1', '--lr', '0', '--out', str(out)]) == 0
     before, after = load_rhis(start).state_dict(), load_rhis(out).state_dict()
     assert load_rhis(out).cfg.head == 'light'
