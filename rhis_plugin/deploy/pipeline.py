@@ -1,7 +1,8 @@
 """Detector + RHIS over images, folders or videos: overlays, per-instance PNG masks and a COCO results file.
 
-Outputs are written to a temporary folder inside ``out_dir`` and moved into place only when the whole run
-succeeded, so a failed run leaves no partial files behind.
+Outputs are written image by image, with a progress line per finished image, so an interrupted run (Ctrl-C,
+SIGTERM, a crash in the detector) keeps what it finished, ``results.json`` included, and ``--resume`` goes on
+from there instead of starting again.
 """
 from __future__ import annotations
 
@@ -321,8 +322,9 @@ def run_predict(detector: Callable[..., Any], backend: RHISBackend, source: str 
                     resumed += 1
                     continue
                 stem = _output_stem(name, used)
+                # The n-th finished image of the output (earlier runs' included) is image n: ids stay unique on resume.
                 record, count, has_detections = _predict_image(detector, backend, name, stem, image, out_dir,
-                                                               postprocess, binary, chunk, frames + 1)
+                                                               postprocess, binary, chunk, len(done) + 1)
                 frames += 1
                 people += count
                 empty += not has_detections

@@ -85,6 +85,7 @@ def test_an_interrupted_run_keeps_its_work_and_resumes(tmp_path, tiny_backend):
     assert again == ['img2.jpg', 'img3.jpg'] and summary['resumed'] == 2 and not summary['interrupted']
     results = json.loads((out / 'results.json').read_text())
     assert [r['file_name'] for r in results] == [f'img{i}.jpg' for i in range(4)]
+    assert [r['image_id'] for r in results] == [1, 2, 3, 4]         # no id reused by the resumed part
     assert sorted(p.name for p in (out / 'overlays').iterdir()) == [f'img{i}.jpg' for i in range(4)]
 
 
