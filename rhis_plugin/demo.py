@@ -24,7 +24,7 @@ from .data.coco_dataset import coco_person_dataset
 from .data.synthetic import SceneConfig, generate_dataset
 from .deploy.evaluate import evaluate_rhis
 from .deploy.pipeline import RHISBackend, draw_overlay
-from .models import build_rhis, list_presets, preset_config as build_rhis_config, rhis_from_weights, save_rhis
+from .models import build_rhis, preset_config as build_rhis_config, preset_of_config, rhis_from_weights, save_rhis
 from .models.imagenet import imagenet_weights_name
 from .postprocess import PostprocessConfig
 from .training import TrainConfig, train_rhis
@@ -142,7 +142,7 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
 
     if init is not None:
         model = rhis_from_weights(init, source='rhis demo --init', aux_heads=True)
-        preset = next((p for p in list_presets() if build_rhis_config(p, aux_heads=True) == model.cfg), f'{init}')
+        preset = preset_of_config(model.cfg) or str(init)
     else:
         model = build_rhis(preset, pretrained=imagenet_weights_name(build_rhis_config(preset).roi_encoder) is not None,
                            peopleseg_weights=peopleseg)

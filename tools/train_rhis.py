@@ -25,7 +25,7 @@ import torch
 
 from rhis_plugin.data import coco_person_dataset
 from rhis_plugin.models import (DEFAULT_PRESET, RandomWeightsError, build_rhis, list_presets, preset_config,
-                                rhis_from_weights, save_rhis)
+                                preset_of_config, rhis_from_weights, save_rhis)
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.training import TrainConfig, add_train_arguments, resume_options, train_rhis
 
@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                       copy_paste=args.copy_paste, **resume)
     start = time.perf_counter()
     history = train_rhis(model, train, cfg, device=args.device)
-    preset = args.preset or next((p for p in list_presets() if preset_config(p, aux_heads=True) == model.cfg),
-                                 'custom') if args.init else args.preset or DEFAULT_PRESET
+    preset = args.preset or (preset_of_config(model.cfg) or 'custom' if args.init else DEFAULT_PRESET)
     metrics = {'preset': preset, 'init': args.init, 'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')),
                'pretrained': args.pretrained,
                'train_images': len(train), 'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),

@@ -23,8 +23,8 @@ from .rhis import RHIS, RHISConfig
 from .upstream import UpstreamRHIS
 from .weights_origin import RANDOM, set_peopleseg_origin
 
-__all__ = ['list_presets', 'preset_config', 'build_rhis', 'build_from_config', 'load_encoder_imagenet_weights',
-           'DEFAULT_PRESET']
+__all__ = ['list_presets', 'preset_config', 'preset_of_config', 'build_rhis', 'build_from_config',
+           'load_encoder_imagenet_weights', 'DEFAULT_PRESET']
 
 _ENCODERS = {
     'b0': dict(unet_encoder='timm-efficientnet-b0', roi_encoder='efficientnet_b0'),
@@ -80,6 +80,11 @@ def preset_config(preset: str, **overrides: Any) -> RHISConfig:
     if unknown:
         raise ValueError(f'unknown RHIS option(s) {unknown}; valid options: {sorted(valid)}')
     return RHISConfig(**{**_PRESETS[preset], **overrides})
+
+
+def preset_of_config(cfg: RHISConfig) -> str | None:
+    """The preset whose architecture ``cfg`` is (``aux_heads`` aside), e.g. of a loaded checkpoint; ``None``: none."""
+    return next((p for p in list_presets() if preset_config(p, aux_heads=cfg.aux_heads) == cfg), None)
 
 
 def build_from_config(cfg: RHISConfig) -> RHIS:
