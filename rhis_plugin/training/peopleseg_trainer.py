@@ -35,8 +35,10 @@ def union_targets(batch: dict, device: str | torch.device = 'cpu') -> tuple[torc
 
 def train_peopleseg(unet: PeopleSegUNet, dataset: Dataset, cfg: TrainConfig = TrainConfig(),
                     loss_fn: PeopleSegLoss | None = None, device: str | torch.device = 'cpu',
-                    log: Callable[[str], None] = print) -> list[dict[str, float]]:
-    """Trains ``unet`` (all of it) on the union of person masks. Returns the loss history."""
+                    log: Callable[[str], None] = print,
+                    on_step: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+    """Trains ``unet`` (all of it) on the union of person masks. Returns the loss history. ``on_step(iterations)``
+    runs after every iteration; a callback that evaluates the UNet leaves it in training mode again."""
     if unet.frozen:
         raise ValueError('the UNet is frozen; build it with frozen=False to train it')
     torch.manual_seed(cfg.seed)
@@ -49,7 +51,7 @@ def train_peopleseg(unet: PeopleSegUNet, dataset: Dataset, cfg: TrainConfig = Tr
         return loss_fn(logits, target, valid)
 
     history = optimise([p for p in unet.parameters() if p.requires_grad], train_loader(dataset, cfg), loss_step, cfg,
-                       log, model=unet)
+                       log, on_step, model=unet)
     unet.weights_origin = 'trained'
     return history
 

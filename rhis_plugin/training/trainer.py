@@ -6,12 +6,13 @@ from a COCO folder to a trained head: GT boxes with jitter as ROIs, AdamW, cosin
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
@@ -20,11 +21,12 @@ from ..data.coco_dataset import collate_samples
 from ..losses.rhis_loss import RHISLoss
 from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
+from ..data.augment import AugmentedDataset
 from ..data.copy_paste import CopyPasteConfig, CopyPasteDataset
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'add_train_arguments', 'resume_options', 'optimise', 'train_loader', 'train_rhis',
-           'lr_factor']
+__all__ = ['TrainConfig', 'add_train_arguments', 'resume_options', 'LearningCurve', 'optimise', 'train_loader',
+           'train_rhis', 'lr_factor']
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,15 @@ class TrainConfig:
     num_workers: int = 0
     max_seconds: float | None = None     # stop early once this much time has passed (a time budget)
     copy_paste: float = 0.0              # chance per sample of people pasted from another image (data.copy_paste)
+    augment: bool = False                # flips, scale and colour jitter of every sample (data.augment)
     checkpoint: str | None = None        # training state saved here every checkpoint_every iterations (resumable)
     checkpoint_every: int = 100
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) -> None:
     """The budget and run flags the framework-free training tools share: ``--iters --batch-size --lr --seed
-    --threads --device --copy-paste --resume --checkpoint-every`` (the tool turns them into a :class:`TrainConfig`,
-    :func:`resume_options` the last two)."""
+    --threads --device --copy-paste --augment --eval-at --resume --checkpoint-every`` (the tool turns them into a
+    :class:`TrainConfig`, a :class:`LearningCurve` the ``--eval-at`` points, :func:`resume_options` the last two)."""
     parser.add_argument('--iters', type=int, default=iters)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=lr)
@@ -59,6 +62,11 @@ def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) 
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--copy-paste', type=float, default=0.0,
                         help='chance per training image of people pasted from another one (Simple Copy-Paste)')
+    parser.add_argument('--augment', action='store_true',
+                        help='flip, zoom (0.75-1.25x) and colour-jitter every training image '
+                             '(rhis_plugin.data.augment)')
+    parser.add_argument('--eval-at', type=int, nargs='+', default=[], metavar='ITERS',
+                        help='also score the --val folders at these iterations: the learning curve, in --metrics')
     parser.add_argument('--resume', action='store_true',
                         help='save the training state beside --out every --checkpoint-every iterations, and go on '
                              'from it when it is there (an interrupted run)')
@@ -72,6 +80,39 @@ def resume_options(args: argparse.Namespace, out: str | None) -> dict:
     if not out:
         raise ValueError('--resume needs --out (the training state is kept beside it)')
     return {'checkpoint': f'{out}.train_state', 'checkpoint_every': args.checkpoint_every}
+
+
+class LearningCurve:
+    """Scores taken at chosen iterations, as an ``on_step`` callback of the trainers.
+
+    ``score()`` evaluates the model as it is (and leaves it in training mode). With ``path`` (a tool's metrics
+    JSON) the curve is written there as it grows, under ``'curve'``, and a resumed run starts from the points
+    found there.
+
+    Example:
+        >>> curve = LearningCurve([2], lambda: {'iou': 0.5})
+        >>> for step in (1, 2, 3):
+        ...     curve(step)
+        >>> curve.points
+        {'2': {'iou': 0.5}}
+    """
+
+    def __init__(self, iterations: Iterable[int], score: Callable[[], dict], path: str | Path | None = None) -> None:
+        self.iterations, self.score = set(iterations), score
+        self.path = Path(path) if path else None
+        self.points: dict[str, dict] = {}
+        if self.path is not None and self.path.is_file():
+            self.points = json.loads(self.path.read_text()).get('curve', {})
+
+    def __call__(self, iterations: int) -> None:
+        if iterations not in self.iterations or str(iterations) in self.points:
+            return
+        self.points[str(iterations)] = self.score()
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + '.tmp')
+            tmp.write_text(json.dumps({'curve': self.points}, indent=2))
+            os.replace(tmp, self.path)
 
 
 def _batches(loader: DataLoader) -> Iterator[dict]:
@@ -183,6 +224,8 @@ def _resume(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer
 def train_loader(dataset: Dataset, cfg: TrainConfig) -> DataLoader:
     if cfg.copy_paste > 0:
         dataset = CopyPasteDataset(dataset, CopyPasteConfig(probability=cfg.copy_paste))
+    if cfg.augment:
+        dataset = AugmentedDataset(dataset)
     generator = torch.Generator().manual_seed(cfg.seed)
     return DataLoader(dataset, batch_size=cfg.batch_size, collate_fn=collate_samples,
                       sampler=RandomSampler(dataset, generator=generator), num_workers=cfg.num_workers,

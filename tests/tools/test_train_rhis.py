@@ -12,7 +12,10 @@ def test_bad_folder_is_a_clear_error(tmp_path):
 
 
 def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
-    """--pretrained starts the ROI encoder from ImageNet; the --peopleseg UNet must come through untouched."""
+    """--pretrained starts the ROI encoder from ImageNet; the --peopleseg UNet must come through untouched. The run
+    also trains on --augment'ed samples and scores a learning-curve point (--eval-at), both in --metrics."""
+    import json
+
     import torch
 
     from rhis_plugin.data import SceneConfig, generate_dataset
@@ -25,8 +28,13 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
     unet_path = save_rhis(stage1, tmp_path / 'unet.pth')
     out = tmp_path / 'rhis.pth'
     tool = load_tool('train_rhis')
+    metrics = tmp_path / 'metrics.json'
     assert tool.main(['--train', str(data), '--val', str(data), '--peopleseg', str(unet_path), '--pretrained',
-                      '--iters', '1', '--batch-size', '2', '--out', str(out)]) == 0
+                      '--iters', '2', '--batch-size', '2', '--out', str(out), '--augment', '--eval-at', '1',
+                      '--metrics', str(metrics)]) == 0
+    record = json.loads(metrics.read_text())
+    assert record['augment'] is True and record['copy_paste'] == 0.0 and set(record['curve']) == {'1'}
+    assert record['curve']['1'][str(data)]['instances'] == record['val'][str(data)]['instances'] > 0
     trained = load_rhis(out)
     for key, value in stage1.peopleseg.state_dict().items():
         assert torch.equal(trained.peopleseg.state_dict()[key], value), key

@@ -38,3 +38,23 @@ def test_an_interrupted_run_resumes_from_its_last_state(tmp_path):
     assert not state.exists()                                    # complete: the state is gone
     with pytest.raises(ValueError, match='model'):
         optimise([], [], lambda batch: None, cfg)
+
+
+def test_learning_curve_scores_its_points_once_and_keeps_those_of_an_interrupted_run(tmp_path):
+    import json
+
+    from rhis_plugin.training import LearningCurve
+
+    path = tmp_path / 'metrics.json'
+    path.write_text(json.dumps({'curve': {'2': {'iou': 0.1}}}))       # written before the run stopped
+    calls: list[int] = []
+
+    def score() -> dict:
+        calls.append(1)
+        return {'iou': 0.5 + len(calls)}
+
+    curve = LearningCurve([2, 4], score, path)
+    for step in range(1, 6):
+        curve(step)
+    assert calls == [1] and curve.points == {'2': {'iou': 0.1}, '4': {'iou': 1.5}}
+    assert json.loads(path.read_text()) == {'curve': curve.points}
