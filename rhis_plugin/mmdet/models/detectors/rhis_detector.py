@@ -9,6 +9,7 @@ Modes:
 from __future__ import annotations
 
 import copy
+import warnings
 
 import torch
 from mmdet.models.detectors import BaseDetector
@@ -21,9 +22,25 @@ from mmengine.structures import InstanceData
 from rhis_plugin.models.rois import boxes_to_rois
 from ..utils.images import images_rgb01
 
-__all__ = ['RHISDetector']
+__all__ = ['RHISDetector', 'UntrainedDetectorWarning', 'warn_untrained_detector']
 
 MODES = ('joint', 'frozen', 'gt_boxes')
+
+
+class UntrainedDetectorWarning(UserWarning):
+    """A detector predicts with weights it never loaded nor trained: its boxes, and so the masks, are random."""
+
+
+def warn_untrained_detector(model: torch.nn.Module) -> None:
+    """Warns once per model when its detector predicts with the weights it was built with (no checkpoint loaded,
+    no training step taken in this process), as the RHIS side does for a UNet it never loaded."""
+    if model.detector_loaded or model.detector_trained or getattr(model, '_warned_untrained', False):
+        return
+    model._warned_untrained = True
+    warnings.warn(f'{type(model).__name__}: the detector predicts with weights it never loaded nor trained, so its '
+                  'boxes (and the masks on them) are random: load a trained checkpoint (mim test --checkpoint, '
+                  "DetInferencer(weights=...), load_from), set model.detector_checkpoint, or train first",
+                  UntrainedDetectorWarning, stacklevel=3)
 
 
 @MODELS.register_module()
@@ -65,9 +82,11 @@ class RHISDetector(BaseDetector):
         self.detector = MODELS.build(detector) if detector is not None else None
         self.roi_head = MODELS.build(roi_head)
         self.detector_loaded = False     # set when the detector's weights come from a file (see _note_loaded)
+        self.detector_trained = False    # set by a joint training step
+        if self.detector is not None:
+            self.register_load_state_dict_post_hook(RHISDetector._note_loaded)
         if mode == 'frozen':
             self.detector.requires_grad_(False)
-            self.register_load_state_dict_post_hook(RHISDetector._note_loaded)
 
     @staticmethod
     def _note_loaded(module: 'RHISDetector', incompatible_keys) -> None:
@@ -134,10 +153,13 @@ class RHISDetector(BaseDetector):
             proposals = self._detections(batch_inputs, batch_data_samples)
         if self.mode == 'joint':
             losses.update(self.detector.loss(batch_inputs, batch_data_samples))
+            self.detector_trained = True
         losses.update(self.roi_head.loss(self.images_rgb01(batch_inputs), batch_data_samples, proposals))
         return losses
 
     def predict(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
+        if self.detector is not None:
+            warn_untrained_detector(self)
         detections = self._detections(batch_inputs, batch_data_samples)
         results = self.roi_head.predict(self.images_rgb01(batch_inputs), detections, batch_data_samples, rescale,
                                         score_by_mask=self.mode == 'gt_boxes')

@@ -15,13 +15,28 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 
 from ..utils.images import images_rgb01
+from .rhis_detector import warn_untrained_detector
 
 __all__ = ['RHISTwoStageDetector']
 
 
 @MODELS.register_module()
 class RHISTwoStageDetector(TwoStageDetector):
-    """``TwoStageDetector`` whose ``roi_head`` is an :class:`RHISMaskRoIHead`."""
+    """``TwoStageDetector`` whose ``roi_head`` is an :class:`RHISMaskRoIHead`. Predicting with weights it never
+    loaded nor trained warns (:class:`UntrainedDetectorWarning`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.detector_loaded = False     # a checkpoint with the detector's weights was loaded
+        self.detector_trained = False    # a training step ran
+        self.register_load_state_dict_post_hook(RHISTwoStageDetector._note_loaded)
+
+    @staticmethod
+    def _note_loaded(module: 'RHISTwoStageDetector', incompatible_keys) -> None:
+        """A checkpoint that holds the box branch (no backbone / RPN / box head key missing) loads the detector."""
+        detector_parts = ('backbone.', 'neck.', 'rpn_head.', 'roi_head.bbox_head.')
+        if not any(k.startswith(detector_parts) for k in incompatible_keys.missing_keys):
+            module.detector_loaded = True
 
     @contextmanager
     def _lend_images(self, batch_inputs: torch.Tensor) -> Iterator[None]:
@@ -32,9 +47,11 @@ class RHISTwoStageDetector(TwoStageDetector):
             self.roi_head.images = None
 
     def loss(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList) -> dict:
+        self.detector_trained = True
         with self._lend_images(batch_inputs):
             return super().loss(batch_inputs, batch_data_samples)
 
     def predict(self, batch_inputs: torch.Tensor, batch_data_samples: SampleList, rescale: bool = True) -> SampleList:
+        warn_untrained_detector(self)
         with self._lend_images(batch_inputs):
             return super().predict(batch_inputs, batch_data_samples, rescale)
