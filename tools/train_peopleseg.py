@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         load_imagenet_weights(unet, name)
     start = time.perf_counter()
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_every=50,
-                      copy_paste=args.copy_paste, augment=args.augment, **resume)
+                      copy_paste=args.copy_paste, augment=args.augment, amp=args.amp, **resume)
 
     def score() -> dict:
         scores = {spec: evaluate_peopleseg(unet, dataset, device=args.device) for spec, dataset in vals.items()}
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     curve = LearningCurve(args.eval_at, score, args.metrics)
     history = train_peopleseg(unet, train, cfg, device=args.device, on_step=curve)
     metrics = {'encoder': unet.encoder_name, 'pretrained': args.pretrained, 'train_images': len(train),
-               'iters': args.iters, 'augment': args.augment, 'copy_paste': args.copy_paste,
+               'iters': args.iters, 'augment': args.augment, 'copy_paste': args.copy_paste, 'amp': args.amp,
                'train_seconds': round(time.perf_counter() - start, 1),
                'final_loss': history[-1]['loss'] if history else float('nan'), 'val': score(), 'curve': curve.points}
     for spec, scores in metrics['val'].items():

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {error}', file=sys.stderr)
         return 2
     cfg = TrainConfig(iters=args.iters, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                      copy_paste=args.copy_paste, augment=args.augment, **resume)
+                      copy_paste=args.copy_paste, augment=args.augment, amp=args.amp, **resume)
     start = time.perf_counter()
 
     def score() -> dict:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     preset = args.preset or (preset_of_config(model.cfg) or 'custom' if args.init else DEFAULT_PRESET)
     metrics = {'preset': preset, 'init': args.init,
                'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')), 'pretrained': args.pretrained, 'train_images': len(train), 'iters': args.iters,
-               'augment': args.augment, 'copy_paste': args.copy_paste,
+               'augment': args.augment, 'copy_paste': args.copy_paste, 'amp': args.amp,
                'train_seconds': round(time.perf_counter() - start, 1),
                'final_loss': history[-1]['loss'] if history else float('nan'), 'val': score(), 'curve': curve.points}
     for spec, scores in metrics['val'].items():

@@ -46,13 +46,14 @@ class TrainConfig:
     max_seconds: float | None = None     # stop early once this much time has passed (a time budget)
     copy_paste: float = 0.0              # chance per sample of people pasted from another image (data.copy_paste)
     augment: bool = False                # flips, scale and colour jitter of every sample (data.augment)
+    amp: bool = False                    # mixed precision: float16 + loss scaling on CUDA, bfloat16 on the CPU
     checkpoint: str | None = None        # training state saved here every checkpoint_every iterations (resumable)
     checkpoint_every: int = 100
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) -> None:
     """The budget and run flags the framework-free training tools share: ``--iters --batch-size --lr --seed
-    --threads --device --copy-paste --augment --eval-at --resume --checkpoint-every`` (the tool turns them into a
+    --threads --device --copy-paste --augment --amp --eval-at --resume --checkpoint-every`` (the tool turns them into a
     :class:`TrainConfig`, a :class:`LearningCurve` the ``--eval-at`` points, :func:`resume_options` the last two)."""
     parser.add_argument('--iters', type=int, default=iters)
     parser.add_argument('--batch-size', type=int, default=4)
@@ -65,6 +66,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) 
     parser.add_argument('--augment', action='store_true',
                         help='flip, zoom (0.75-1.25x) and colour-jitter every training image '
                              '(rhis_plugin.data.augment)')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (float16 with loss scaling on a GPU, bfloat16 on the CPU)')
     parser.add_argument('--eval-at', type=int, nargs='+', default=[], metavar='ITERS',
                         help='also score the --val folders at these iterations: the learning curve, in --metrics')
     parser.add_argument('--resume', action='store_true',
@@ -141,7 +144,8 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
              on_step: Callable[[int], None] | None = None,
              model: torch.nn.Module | None = None) -> list[dict[str, float]]:
     """The loop every framework-free trainer shares: AdamW, warm-up + cosine LR over the iteration or time
-    budget, gradient clipping, running-mean loss logs. ``loss_step(batch)`` returns the loss terms of one batch
+    budget, gradient clipping, running-mean loss logs, mixed precision with ``cfg.amp`` (autocast around
+    ``loss_step``; float16 with loss scaling on CUDA, bfloat16 on the CPU). ``loss_step(batch)`` returns the loss terms of one batch
     (or ``None`` to skip it); ``on_step(iterations_done)`` runs after every iteration (e.g. an evaluation of a
     learning curve). With ``cfg.checkpoint`` (and the ``model`` the parameters belong to), the training state
     (model, optimiser, iteration, history, random state) is saved there every ``cfg.checkpoint_every`` iterations
@@ -150,6 +154,9 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
     if cfg.checkpoint is not None and model is None:
         raise ValueError('cfg.checkpoint needs the model whose parameters train (optimise(..., model=model))')
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    device_type = params[0].device.type if params else 'cpu'
+    amp_dtype = torch.float16 if device_type == 'cuda' else torch.bfloat16
+    scaler = torch.amp.GradScaler(device_type, enabled=cfg.amp and amp_dtype == torch.float16)
     history: list[dict[str, float]] = []
     first = 0
     if cfg.checkpoint is not None:
@@ -175,14 +182,17 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
             step -= 1
             break
         set_lr(optimizer, cfg.lr * lr_factor(step, time.perf_counter() - start, cfg))
-        losses = loss_step(next(batches))
+        with torch.autocast(device_type, dtype=amp_dtype, enabled=cfg.amp):
+            losses = loss_step(next(batches))
         if losses is not None:
             total = sum(losses.values())
             optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            scaler.scale(total).backward()
             if cfg.grad_clip:
+                scaler.unscale_(optimizer)
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            optimizer.step()
+            scaler.step(optimizer)          # skips a step whose float16 gradients overflowed
+            scaler.update()
             for name, value in {'loss': total, **losses}.items():
                 running[name] = running.get(name, 0.0) + float(value.detach())
             steps_in_window += 1

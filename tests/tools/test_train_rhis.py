@@ -13,7 +13,8 @@ def test_bad_folder_is_a_clear_error(tmp_path):
 
 def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
     """--pretrained starts the ROI encoder from ImageNet; the --peopleseg UNet must come through untouched. The run
-    also trains on --augment'ed samples and scores a learning-curve point (--eval-at), both in --metrics."""
+    also trains on --augment'ed samples in mixed precision (--amp: bfloat16 on the CPU) and scores a learning-curve
+    point (--eval-at), all in --metrics."""
     import json
 
     import torch
@@ -30,10 +31,10 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
     tool = load_tool('train_rhis')
     metrics = tmp_path / 'metrics.json'
     assert tool.main(['--train', str(data), '--val', str(data), '--peopleseg', str(unet_path), '--pretrained',
-                      '--iters', '2', '--batch-size', '2', '--out', str(out), '--augment', '--eval-at', '1',
+                      '--iters', '2', '--batch-size', '2', '--out', str(out), '--augment', '--amp', '--eval-at', '1',
                       '--metrics', str(metrics)]) == 0
     record = json.loads(metrics.read_text())
-    assert record['augment'] is True and record['copy_paste'] == 0.0 and set(record['curve']) == {'1'}
+    assert record['augment'] is True and record['amp'] is True and record['copy_paste'] == 0.0 and set(record['curve']) == {'1'}
     assert record['curve']['1'][str(data)]['instances'] == record['val'][str(data)]['instances'] > 0
     trained = load_rhis(out)
     for key, value in stage1.peopleseg.state_dict().items():

@@ -58,3 +58,19 @@ def test_learning_curve_scores_its_points_once_and_keeps_those_of_an_interrupted
         curve(step)
     assert calls == [1] and curve.points == {'2': {'iou': 0.1}, '4': {'iou': 1.5}}
     assert json.loads(path.read_text()) == {'curve': curve.points}
+
+
+def test_amp_runs_the_loss_step_under_autocast_and_still_learns():
+    torch.manual_seed(0)
+    model, dtypes = torch.nn.Linear(2, 1), []
+    data = DataLoader([torch.ones(2)] * 4, batch_size=2)
+
+    def loss_step(batch):
+        out = model(batch)
+        dtypes.append(out.dtype)
+        return {'loss_fit': ((out.float() - 3.0) ** 2).mean()}
+    for amp in (False, True):
+        history = optimise(list(model.parameters()), data, loss_step, TrainConfig(iters=30, lr=0.1, warmup_iters=1, log_every=1,
+                                                                                  amp=amp), log=lambda m: None)
+        assert history[-1]['loss'] < 1.0
+    assert dtypes[0] == torch.float32 and dtypes[-1] == torch.bfloat16       # CPU autocast: bfloat16
