@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     history = train_rhis(model, train, cfg, device=args.device, on_step=curve)
     preset = args.preset or (preset_of_config(model.cfg) or 'custom' if args.init else DEFAULT_PRESET)
     metrics = {'preset': preset, 'init': args.init,
-               'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')), 'pretrained': args.pretrained, 'train_images': len(train), 'iters': args.iters,
+               'peopleseg': str(args.peopleseg or ('init' if args.init else 'starter')), 'pretrained': args.pretrained,
+               'train_images': len(train), 'iters': args.iters,
                'augment': args.augment, 'copy_paste': args.copy_paste, 'amp': args.amp,
                'train_seconds': round(time.perf_counter() - start, 1),
                'final_loss': history[-1]['loss'] if history else float('nan'), 'val': score(), 'curve': curve.points}

@@ -70,7 +70,7 @@ def test_amp_runs_the_loss_step_under_autocast_and_still_learns():
         dtypes.append(out.dtype)
         return {'loss_fit': ((out.float() - 3.0) ** 2).mean()}
     for amp in (False, True):
-        history = optimise(list(model.parameters()), data, loss_step, TrainConfig(iters=30, lr=0.1, warmup_iters=1, log_every=1,
-                                                                                  amp=amp), log=lambda m: None)
+        cfg = TrainConfig(iters=30, lr=0.1, warmup_iters=1, log_every=1, amp=amp)
+        history = optimise(list(model.parameters()), data, loss_step, cfg, log=lambda m: None)
         assert history[-1]['loss'] < 1.0
     assert dtypes[0] == torch.float32 and dtypes[-1] == torch.bfloat16       # CPU autocast: bfloat16
