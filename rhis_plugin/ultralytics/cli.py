@@ -11,7 +11,7 @@ and ``cfg=`` works as it does for ``yolo`` (a ``cfg=`` file may hold ``rhis*`` k
 default would download one. RHIS keys:
 
 - ``rhis``: the head: ``starter`` (default, the bundled starter model), an RHIS checkpoint (a training run's
-  ``weights/rhis.pth``), ``random`` (random weights of ``rhis_preset``, on purpose); ``train`` also takes
+  ``weights/rhis.pth``), an RHIS ONNX file (``rhis export``; predict and track, run by ONNX Runtime), ``random`` (random weights of ``rhis_preset``, on purpose); ``train`` also takes
   ``imagenet`` (``rhis_preset`` with ImageNet encoders; the default for presets other than the starter's).
 - ``rhis_peopleseg``: people-seg UNet weights to use instead of the head's (a stage-1 checkpoint or ``starter``).
 - ``rhis_allow_random``: accept a head whose frozen people-seg UNet was never loaded or trained.
@@ -140,6 +140,9 @@ def attach(model: Any, mode: str, rhis: dict[str, Any]) -> Any:
         raise RHISArgumentError(f"{', '.join(wrong)} only apply to train (mode is {mode})")
     weights, peopleseg = rhis.get('rhis'), rhis.get('rhis_peopleseg')
     preset, allow_random = rhis.get('rhis_preset'), bool(rhis.get('rhis_allow_random', False))
+    if str(weights).lower().endswith('.onnx') and mode not in ('predict', 'track'):
+        raise RHISArgumentError(f'rhis={weights}: an RHIS ONNX file runs predict and track; {mode} takes the PyTorch '
+                                'checkpoint (rhis=starter, a .pth)')
     try:
         if mode == 'train':
             if type(model).__name__ == 'RTDETR':

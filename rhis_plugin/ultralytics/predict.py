@@ -12,9 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..deploy.runtime import OnnxRHIS
 from ..models import rhis_from_weights
 from ..models.rhis import RHIS
-from ..postprocess import PostprocessConfig
+from ..postprocess import PostprocessConfig, RoIMasks
 
 __all__ = ['RHISSegmenter', 'SegmenterOptions', 'add_rhis', 'letterbox_geometry', 'person_class_ids']
 
@@ -48,10 +49,11 @@ class SegmenterOptions:
 
 
 class RHISSegmenter:
-    """Runs RHIS on the boxes of a batch of Ultralytics ``Results`` and attaches the masks in place."""
+    """Runs RHIS (a PyTorch model, or an RHIS ONNX file through :class:`~rhis_plugin.deploy.OnnxRHIS`) on the boxes
+    of a batch of Ultralytics ``Results`` and attaches the masks in place."""
 
-    def __init__(self, model: RHIS, options: SegmenterOptions = SegmenterOptions()) -> None:
-        self.model = model.eval()
+    def __init__(self, model: RHIS | OnnxRHIS, options: SegmenterOptions = SegmenterOptions()) -> None:
+        self.model = model if isinstance(model, OnnxRHIS) else model.eval()
         self.options = options
         self.warned_unsegmented = False
         self.seconds, self.images = 0.0, 0      # RHIS's share of the predictions so far (``Results.speed['rhis']``)
@@ -79,7 +81,7 @@ class RHISSegmenter:
         Returns:
             How many boxes were left without a mask (none with ``keep_boxes``).
         """
-        device = next(self.model.parameters()).device
+        device = torch.device('cpu') if isinstance(self.model, OnnxRHIS) else next(self.model.parameters()).device
         autocast = torch.autocast('cuda', dtype=torch.float16, enabled=half and device.type == 'cuda')
         unsegmented = 0
         for index, result in enumerate(results):
@@ -127,15 +129,30 @@ class RHISSegmenter:
         frame = tuple(image.shape[-2:]) if frame is None else frame
         guide = image if guide is None else guide
         if self.options.binary:
-            probs = self.model.person_probability(image[None])
+            probs = self._person_probability(image)
             if frame != tuple(image.shape[-2:]):
                 probs = _letterbox_map(probs, gain, pad, frame)
             person = probs[0, 0] > self.options.postprocess.threshold
             return torch.stack([_inside_box(person, box) for box in _to_frame(boxes, gain, pad)])
-        roi = self.model.predict_rois(image[None], [boxes], [scores])[0]
+        roi = self._roi_masks(image, boxes, scores)
         roi.boxes = _to_frame(roi.boxes, gain, pad)
         roi.image_size = frame
         return roi.paste(self.options.postprocess, guide).masks
+
+    def _person_probability(self, image: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.model, OnnxRHIS):
+            return self.model.person_probability(_rgb_array(image)).to(image.device)
+        return self.model.person_probability(image[None])
+
+    def _roi_masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor) -> RoIMasks:
+        if isinstance(self.model, OnnxRHIS):
+            return self.model.predict_rois([_rgb_array(image)], [boxes.cpu().numpy()], [scores.cpu().numpy()])[0]
+        return self.model.predict_rois(image[None], [boxes], [scores])[0]
+
+
+def _rgb_array(image: torch.Tensor) -> np.ndarray:
+    """RGB [3, H, W] in [0, 1] (from uint8 pixels) -> the uint8 (H, W, 3) array it came from."""
+    return (image * 255).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
 
 
 def letterbox_geometry(image_shape: tuple[int, int], input_shape: tuple[int, int]) -> tuple[float, tuple[int, int]]:
@@ -206,7 +223,8 @@ def on_predict_start(predictor: Any) -> None:
 def on_predict_postprocess_end(predictor: Any, segmenter: RHISSegmenter) -> None:
     """Ultralytics predictor callback: masks for the batch's results before they are plotted or saved (after the
     tracker's boxes, when tracking). Its time is RHIS's entry of ``Results.speed``."""
-    segmenter.model.to(predictor.device)
+    if not isinstance(segmenter.model, OnnxRHIS):        # ONNX Runtime picks its own device (its providers)
+        segmenter.model.to(predictor.device)
     args = predictor.args
     start = time.perf_counter()
     unsegmented = segmenter(predictor.results, getattr(predictor, 'rhis_inputs', None),
@@ -232,7 +250,8 @@ def add_rhis(model: Any, weights: str | Path = 'starter', preset: str | None = N
     Args:
         model: an ``ultralytics.YOLO`` or ``ultralytics.RTDETR`` (any detection model).
         weights: ``'starter'`` (the bundled starter model), an RHIS checkpoint (``save_rhis``, a joint run's
-            ``rhis.pth`` or an mmdet RHIS checkpoint), or ``'random'``: ``preset`` with random weights, on purpose.
+            ``rhis.pth`` or an mmdet RHIS checkpoint), an RHIS ONNX file (``rhis export``; run by ONNX Runtime, as
+            ``rhis predict`` runs it), or ``'random'``: ``preset`` with random weights, on purpose.
         preset: the architecture built for ``weights='random'``.
         classes: class ids to segment; ``None``: the class named ``person`` when the model has one, else all.
         conf: boxes below this confidence get empty masks.
@@ -254,7 +273,14 @@ def add_rhis(model: Any, weights: str | Path = 'starter', preset: str | None = N
         >>> segmenter.options.classes   # the model's class named 'person'
         [0]
     """
-    rhis = rhis_from_weights(weights, preset, allow_random, 'add_rhis', peopleseg=peopleseg, aux_heads=False)
+    if str(weights).lower().endswith('.onnx'):
+        if preset is not None or peopleseg is not None:
+            raise ValueError('add_rhis: an ONNX file is a whole exported model; preset and peopleseg apply to '
+                             'PyTorch weights only')
+        from ..deploy.pipeline import RHISBackend
+        rhis = RHISBackend(weights, allow_random=allow_random).onnx     # refuses a random UNet as rhis predict does
+    else:
+        rhis = rhis_from_weights(weights, preset, allow_random, 'add_rhis', peopleseg=peopleseg, aux_heads=False)
     if classes is None:
         classes = person_class_ids(model.names)
     options = SegmenterOptions(classes=None if classes is None else list(classes), conf=conf, binary=binary,

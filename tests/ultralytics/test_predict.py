@@ -175,3 +175,27 @@ def test_rhis_time_is_accounted_and_a_second_add_rhis_replaces_the_first(monkeyp
     result = model.predict(ASSETS / 'bus.jpg', conf=0.0, max_det=3, imgsz=160, classes=[0], verbose=True)[0]
     assert calls == [1] and result.speed['rhis'] > 0 and set(result.speed) >= {'postprocess', 'rhis'}
     assert any(line.startswith('RHIS: ') and 'ms per image' in line for line in lines), lines
+
+
+def test_an_rhis_onnx_file_segments_as_its_pytorch_model_and_through_rhis_yolo(tmp_path):
+    """add_rhis / rhis-yolo take the RHIS ONNX files rhis predict takes (predict and track; others refuse them)."""
+    from rhis_plugin.deploy import OnnxRHIS, export_onnx
+    from rhis_plugin.models import RandomWeightsError
+    from rhis_plugin.ultralytics.cli import RHISArgumentError, attach
+
+    torch.manual_seed(0)
+    model = build_rhis('rhislight_lite0_64x48', aux_heads=False).eval()
+    path = export_onnx(model, tmp_path / 'rhis.onnx')
+    options = SegmenterOptions(classes=[0], postprocess=PostprocessConfig(threshold=0.3))
+    by_torch, by_onnx = injected_results(), injected_results()
+    RHISSegmenter(model, options)([by_torch])
+    RHISSegmenter(OnnxRHIS(path), options)([by_onnx])
+    same = (by_torch.masks.data == by_onnx.masks.data).float().mean()
+    assert by_onnx.masks.data.shape == (3, 120, 160) and same > 0.999
+    with pytest.raises(RandomWeightsError):                     # the UNet of this file was never trained
+        add_rhis(YOLO('yolo11n.yaml'), path)
+    detector = attach(YOLO('yolo11n.yaml'), 'predict', {'rhis': str(path), 'rhis_allow_random': True})
+    result = detector.predict(ASSETS / 'bus.jpg', conf=0.0, max_det=2, imgsz=64, verbose=False)[0]
+    assert result.masks is not None and len(result.masks) == len(result.boxes)
+    with pytest.raises(RHISArgumentError, match='runs predict and track'):
+        attach(YOLO('yolo11n.yaml'), 'val', {'rhis': str(path)})
