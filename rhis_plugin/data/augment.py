@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .coco_dataset import mask_boxes
+from .coco_dataset import mask_boxes, resize_with_masks
 from .copy_paste import INSTANCE_KEYS, paste_at, uniform
 
 __all__ = ['AugmentConfig', 'augment', 'AugmentedDataset']
@@ -54,13 +53,7 @@ def _zoom(image: torch.Tensor, layers: torch.Tensor, scale: float,
     """Image [3, H, W] and bool layers [K, H, W] zoomed by ``scale`` and cut or padded back to H x W at random."""
     height, width = image.shape[-2:]
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
-    image = F.interpolate(image[None], size=(new_h, new_w), mode='bilinear', align_corners=False,
-                          antialias=scale < 1)[0]
-    if len(layers):
-        layers = F.interpolate(layers[None].float(), size=(new_h, new_w), mode='bilinear', align_corners=False,
-                               antialias=scale < 1)[0] >= 0.5
-    else:
-        layers = layers.new_zeros((0, new_h, new_w))
+    image, layers = resize_with_masks(image, layers, (new_h, new_w))
     # Offset of the zoomed picture on the canvas: negative (crop) when it is larger, positive (pad) when smaller.
     dy = round(uniform(min(0, height - new_h), max(0, height - new_h), generator))
     dx = round(uniform(min(0, width - new_w), max(0, width - new_w), generator))

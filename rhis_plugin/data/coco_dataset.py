@@ -117,6 +117,20 @@ class CocoPersonDataset(Dataset):
                 'image_id': image_id, 'file_name': info['file_name'], 'scale': scale, 'orig_size': tuple(rgb.shape[:2])}
 
 
+def resize_with_masks(image: torch.Tensor, masks: torch.Tensor,
+                      size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Image [3, H, W] and bool masks [M, H, W] resized to ``size`` (h, w): bilinear, antialiased when shrinking,
+    masks thresholded at 0.5."""
+    shrink = size[0] * size[1] < image.shape[-2] * image.shape[-1]
+    image = F.interpolate(image[None], size=size, mode='bilinear', align_corners=False, antialias=shrink)[0]
+    if len(masks):
+        masks = F.interpolate(masks[None].float(), size=size, mode='bilinear', align_corners=False,
+                              antialias=shrink)[0] >= 0.5
+    else:
+        masks = masks.new_zeros((0, *size))
+    return image, masks
+
+
 def letterbox(image: torch.Tensor, masks: torch.Tensor,
               size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Scales image [3, H, W] and masks [M, H, W] to fit ``size`` (h, w), keeping the aspect ratio, and pads
@@ -124,13 +138,7 @@ def letterbox(image: torch.Tensor, masks: torch.Tensor,
     height, width = image.shape[-2:]
     scale = min(size[0] / height, size[1] / width)
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
-    image = F.interpolate(image[None], size=(new_h, new_w), mode='bilinear', align_corners=False,
-                          antialias=scale < 1)[0]
-    if len(masks):
-        masks = F.interpolate(masks[None].float(), size=(new_h, new_w), mode='bilinear', align_corners=False,
-                              antialias=scale < 1)[0] >= 0.5
-    else:
-        masks = masks.new_zeros((0, new_h, new_w))
+    image, masks = resize_with_masks(image, masks, (new_h, new_w))
     pad = (0, size[1] - new_w, 0, size[0] - new_h)
     return F.pad(image, pad), F.pad(masks, pad), scale
 
