@@ -56,6 +56,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="train nothing: score the shipped model again (rhis eval's protocol) and rewrite the card")
     parser.add_argument('--rescore-note', default='',
                         help='with --rescore: why, for the card (one sentence)')
+    parser.add_argument('--detector-eval', nargs='+', default=[], metavar='LABEL=JSON',
+                        help="`rhis eval --detector ...` results of the shipped model (e.g. 'coco val fifth="
+                             "docs/results/yolox_nano/starter_coco_val.json'): a table of the card, kept in --metrics")
+    parser.add_argument('--detector-name', default='YOLOX-Nano, COCO-pretrained',
+                        help='the detector of --detector-eval, as the card names it')
     return parser.parse_args(argv)
 
 
@@ -78,11 +83,32 @@ def rescore(args: argparse.Namespace, vals: list[str]) -> dict:
     from rhis_plugin.deploy import RHISBackend, evaluate_rhis
     summary = json.loads(Path(args.metrics).read_text())
     backend = RHISBackend(args.out)
+    if summary['head'].get('curve'):     # the curve's last point stays the trained model's own score
+        summary['head']['curve'].setdefault(str(summary['head']['iters']), summary['head']['val'])
     for spec in vals:
         summary['head']['val'][spec] = evaluate_rhis(backend, coco_person_dataset(spec))
     summary['rescored'] = {'command': 'python tools/train_starter.py ' + shlex.join(argv_of(args)),
                            'date': time.strftime('%Y-%m-%d'), 'note': args.rescore_note}
     return summary
+
+
+def detector_eval(args: argparse.Namespace) -> dict | None:
+    """``--detector-eval``'s figures, ``{'detector': name, 'sets': {label: {'file': path, **figures}}}`` (``None``
+    without any); a bad entry is a clear error, before anything runs."""
+    if not args.detector_eval:
+        return None
+    figures = {}
+    for entry in args.detector_eval:
+        label, sep, path = entry.partition('=')
+        try:
+            record = json.loads(Path(path).read_text()) if sep else None
+        except (OSError, json.JSONDecodeError):
+            record = None
+        if not isinstance(record, dict) or record.get('boxes') != 'detector':
+            raise SystemExit(f'--detector-eval takes LABEL=JSON, the JSON an `rhis eval --detector ...` run wrote; '
+                             f'got {entry!r}')
+        figures[label] = {'file': path, **record}
+    return {'detector': args.detector_name, 'sets': figures}
 
 
 def argv_of(args: argparse.Namespace) -> list[str]:
@@ -92,8 +118,10 @@ def argv_of(args: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.argv = argv
+    detector = detector_eval(args)
     if args.rescore:
         summary = rescore(args, [args.pennfudan_val, f'{args.data}:val'])
+        summary.update({'detector_eval': detector} if detector else {})
         Path(args.metrics).write_text(json.dumps(summary, indent=2))
         Path(args.card).write_text(card(summary, args))
         print(f'rescored {args.out}: wrote {args.card}, {args.metrics}')
@@ -122,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {'command': 'python tools/train_starter.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'preset': STARTER_PRESET, 'file': Path(args.out).name,
                'size_mb': round(Path(args.out).stat().st_size / 2 ** 20, 1), 'peopleseg': stage1, 'head': stage2}
+    summary.update({'detector_eval': detector} if detector else {})
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     Path(args.metrics).write_text(json.dumps(summary, indent=2))
     Path(args.card).write_text(card(summary, args))
@@ -171,9 +200,23 @@ coco val fifth is {len(range(0, 179, 5))} images of the same COCO pool, Penn-Fud
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-{curve_table(stage1, stage2, args)}
+{curve_table(stage1, stage2, args)}{detector_table(summary)}
 A small model trained on {stage2['train_images']} images: a starting point to fine-tune, not a finished product.
 """
+
+
+def detector_table(summary: dict) -> str:
+    """The shipped model on a real detector's boxes (``rhis eval --detector``), or nothing without such results."""
+    evaluation = summary.get('detector_eval')
+    if not evaluation:
+        return ''
+    rows = [f"| {label} | {100 * r['bbox_AP']:.1f} | {100 * r['segm_AP']:.1f} | {100 * r['segm_AP75']:.1f} | "
+            f"{100 * r['segm_AP_occluded']:.1f} | {r['mask_box_ratio']:.2f} | {100 * r['segm_AP_rescored']:.1f} |"
+            for label, r in evaluation['sets'].items()]
+    return (f"\n**On a detector's boxes** ({evaluation['detector']}; `rhis eval --detector`, pycocotools at the "
+            "original size; re-ranked: detector score x mask quality):\n\n"
+            "| val set | box AP | mask AP | AP75 | AP occl. | mask AP / box AP | mask AP re-ranked |\n"
+            "|---|---|---|---|---|---|---|\n" + '\n'.join(rows) + '\n')
 
 
 def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
@@ -184,7 +227,7 @@ def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
     specs = ((args.pennfudan_val, 'Penn-Fudan'), (f'{args.data}:val', 'coco'))
     rows = []
     for label, stage, key, scale in (('UNet person IoU', stage1, 'iou', 1), ('mask AP', stage2, 'segm_AP', 100)):
-        points = {**stage.get('curve', {}), str(stage['iters']): stage['val']}
+        points = {str(stage['iters']): stage['val'], **stage.get('curve', {})}
         for iterations in sorted(points, key=int):
             digits = 3 if scale == 1 else 1
             cells = ' | '.join(f'{scale * points[iterations][spec][key]:.{digits}f}' for spec, _ in specs)
