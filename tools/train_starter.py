@@ -173,8 +173,8 @@ def card(summary: dict, args: argparse.Namespace) -> str:
         (stage2.get('copy_paste'), f"; stage 2 with Simple Copy-Paste (people pasted from another training image, "
                                    f"chance {stage2.get('copy_paste')} per image)")) if flag)
     rescored = summary.get('rescored')
-    note = (f"\n\n**Re-scored** {rescored['date']} (`{rescored['command']}`): the figures below are the shipped file's, by "
-            f"`rhis eval`'s protocol. {rescored['note']}".rstrip() if rescored else '')
+    note = (f"\n\n**Re-scored** {rescored['date']} (`{rescored['command']}`): the figures below are the shipped "
+            f"file's, by `rhis eval`'s protocol. {rescored['note']}".rstrip() if rescored else '')
     return f"""# The starter model
 
 `{summary['file']}` ({summary['size_mb']} MB, float16): `{summary['preset']}`, the people-seg UNet and the RHIS head
