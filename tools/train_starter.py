@@ -84,7 +84,7 @@ def rescore(args: argparse.Namespace, vals: list[str]) -> dict:
     summary = json.loads(Path(args.metrics).read_text())
     backend = RHISBackend(args.out)
     if summary['head'].get('curve'):     # the curve's last point stays the trained model's own score
-        summary['head']['curve'].setdefault(str(summary['head']['iters']), summary['head']['val'])
+        summary['head']['curve'].setdefault(str(summary['head']['iters']), dict(summary['head']['val']))
     for spec in vals:
         summary['head']['val'][spec] = evaluate_rhis(backend, coco_person_dataset(spec))
     summary['rescored'] = {'command': 'python tools/train_starter.py ' + shlex.join(argv_of(args)),
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
              *curve_options(args.head_iters, args.curve_points),
              '--image-size', str(args.image_size), str(args.image_size), '--lr', '2e-3', '--half',
              '--copy-paste', str(args.copy_paste), '--out', str(head), '--metrics', str(head_metrics), *common])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(head, args.out)
     stage1, stage2 = json.loads(unet_metrics.read_text()), json.loads(head_metrics.read_text())
     summary = {'command': 'python tools/train_starter.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -224,17 +225,18 @@ def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
     nothing for a record without one."""
     if not stage1.get('curve') and not stage2.get('curve'):
         return ''
-    specs = ((args.pennfudan_val, 'Penn-Fudan'), (f'{args.data}:val', 'coco'))
+    specs = (args.pennfudan_val, f'{args.data}:val')
     rows = []
     for label, stage, key, scale in (('UNet person IoU', stage1, 'iou', 1), ('mask AP', stage2, 'segm_AP', 100)):
         points = {str(stage['iters']): stage['val'], **stage.get('curve', {})}
         for iterations in sorted(points, key=int):
             digits = 3 if scale == 1 else 1
-            cells = ' | '.join(f'{scale * points[iterations][spec][key]:.{digits}f}' for spec, _ in specs)
+            cells = ' | '.join(f'{scale * points[iterations][spec][key]:.{digits}f}' for spec in specs)
             rows.append(f'| {label} | {iterations} | {cells} |')
-    header = ' | '.join(f'{name} val' for _, name in specs)
-    return (f"**Learning curve** (each stage scored as it trained; GT boxes for the head):\n\n| stage | iterations | "
-            f"{header} |\n|---|---|---|---|\n" + '\n'.join(rows) + '\n')
+    return ("**Learning curve** (each stage scored as it trained; the head on GT boxes by `rhis eval`'s protocol; the "
+            "UNet by stage 1's own score, its person map at the 320 letterbox against the union of the people there, "
+            "which is not the UNet IoU of the table above, taken at the original size):\n\n"
+            "| stage | iterations | Penn-Fudan val | coco val fifth |\n|---|---|---|---|\n" + '\n'.join(rows) + '\n')
 
 
 if __name__ == '__main__':
