@@ -46,9 +46,7 @@ TINY_TOOLS = {
                             '--working-size', '64'],
     'kd_ablation.py': ['--teacher-iters', '1', '--student-iters', '1', '--image-size', '64', '64', '--batch-size', '2'],
     'bench_quality.py': ['--iters', '1', '--seeds', '0', '1', '--image-size', '64', '--batch-size', '1',
-                         '--peopleseg-iters', '1',
-                         '--max-rois', '1', '--latency-size', '64', '64', '--contenders', 'rhis_lite0_64x48',
-                         'fcn_lite0_14x14_dice_boundary', 'box_filled'],
+                         '--peopleseg-iters', '1', '--max-rois', '1', '--latency-size', '64', '64'],
     'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
     'bench_speed.py': ['--presets', 'rhis_lite0_64x48', 'upstream_b0_64x48', '--rois', '10', '--frame-sizes', '64x64',
                        '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0', '--rounds', '1',
@@ -62,6 +60,10 @@ TINY_TOOLS = {
 }
 
 
+# A bench_quality line with over two contenders runs these three instead (one of each family); others run their own.
+TINY_CONTENDERS = ['rhis_lite0_64x48', 'fcn_lite0_14x14_dice_boundary', 'box_filled']
+
+
 def is_benchmark(command: str) -> bool:
     return Path(shlex.split(command)[1]).name in TINY_TOOLS
 
@@ -72,7 +74,13 @@ def tiny_tool_args(command: str, data_root: Path) -> list[str]:
     command = re.sub(r'iter_\d+\.pth', 'iter_1.pth', command)
     args = shlex.split(command)
     tool = Path(args[1]).name
-    return [sys.executable, str(ROOT / args[1]), *args[2:], *TINY_TOOLS[tool]]
+    extra = list(TINY_TOOLS[tool])
+    if '--contenders' in args:
+        own = args[args.index('--contenders') + 1:]
+        own = own[:next((i for i, a in enumerate(own) if a.startswith('--')), len(own))]
+        if len(own) > 2:
+            extra += ['--contenders', *TINY_CONTENDERS]
+    return [sys.executable, str(ROOT / args[1]), *args[2:], *extra]
 
 
 def resize_options(cfg, size: str = '(128,128)') -> list[str]:
