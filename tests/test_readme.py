@@ -68,6 +68,14 @@ def is_benchmark(command: str) -> bool:
     return Path(shlex.split(command)[1]).name in TINY_TOOLS
 
 
+def flag_values(args: list[str], flag: str) -> list[str]:
+    """The values of the last ``flag`` in ``args`` (argparse keeps the last occurrence), up to the next flag."""
+    if flag not in args:
+        return []
+    following = args[len(args) - args[::-1].index(flag):]
+    return following[:next((i for i, a in enumerate(following) if a.startswith('--')), len(following))]
+
+
 def tiny_tool_args(command: str, data_root: Path) -> list[str]:
     """A benchmark command on the tiny synthetic set: data moved, budgets shrunk, checkpoints of the shrunk runs."""
     command = command.replace(SHARED_COCO, f'{data_root}/coco').replace(SHARED_DATA, str(data_root))
@@ -75,11 +83,8 @@ def tiny_tool_args(command: str, data_root: Path) -> list[str]:
     args = shlex.split(command)
     tool = Path(args[1]).name
     extra = list(TINY_TOOLS[tool])
-    if '--contenders' in args:
-        own = args[args.index('--contenders') + 1:]
-        own = own[:next((i for i, a in enumerate(own) if a.startswith('--')), len(own))]
-        if len(own) > 2:
-            extra += ['--contenders', *TINY_CONTENDERS]
+    if len(flag_values(args, '--contenders')) > 2:
+        extra += ['--contenders', *TINY_CONTENDERS]
     return [sys.executable, str(ROOT / args[1]), *args[2:], *extra]
 
 
@@ -272,11 +277,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                 assert row['params'] > 0 and row['gmacs'] > 0 and row['latency_ms'] > 0
             assert 'IoU+GF' in printed
         else:
-            args = tiny_tool_args(command, data_root)
-            last = len(args) - 1 - args[::-1].index('--contenders')       # argparse keeps the last occurrence
-            following = args[last + 1:]
-            chosen = set(following[:next((i for i, a in enumerate(following) if a.startswith('--')), len(following))])
-            assert set(results['contenders']) == chosen
+            assert set(results['contenders']) == set(flag_values(tiny_tool_args(command, data_root), '--contenders'))
             for name, row in results['contenders'].items():
                 assert row['seeds'] == [0, 1], name
                 untrained = name in ('unet_in_box_lite0', 'box_filled', 'unet_in_box_b0')

@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
 
     def score() -> dict:
-        scores = {spec: evaluate_rhis(RHISBackend.from_model(model, args.device), dataset)
-                  for spec, dataset in vals.items()}
+        backend = RHISBackend.from_model(model, args.device)
+        scores = {spec: evaluate_rhis(backend, dataset) for spec, dataset in vals.items()}
         model.train()
         return scores
     curve = LearningCurve(args.eval_at, score, args.metrics)

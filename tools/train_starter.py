@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     detector = detector_eval(args)
     if args.rescore:
         summary = rescore(args, [args.pennfudan_val, f'{args.data}:val'])
-        summary.update({'detector_eval': detector} if detector else {})
+        if detector:
+            summary['detector_eval'] = detector
         Path(args.metrics).write_text(json.dumps(summary, indent=2))
         Path(args.card).write_text(card(summary, args))
         print(f'rescored {args.out}: wrote {args.card}, {args.metrics}')
@@ -150,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     stage1, stage2 = json.loads(unet_metrics.read_text()), json.loads(head_metrics.read_text())
     summary = {'command': 'python tools/train_starter.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'preset': STARTER_PRESET, 'file': Path(args.out).name,
-               'size_mb': round(Path(args.out).stat().st_size / 2 ** 20, 1), 'peopleseg': stage1, 'head': stage2}
-    summary.update({'detector_eval': detector} if detector else {})
+               'size_mb': round(Path(args.out).stat().st_size / 2 ** 20, 1), 'threads': args.threads,
+               'peopleseg': stage1, 'head': stage2}
+    if detector:
+        summary['detector_eval'] = detector
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     Path(args.metrics).write_text(json.dumps(summary, indent=2))
     Path(args.card).write_text(card(summary, args))
@@ -168,7 +171,7 @@ def card(summary: dict, args: argparse.Namespace) -> str:
                     f"{100 * head['segm_AP75']:.1f} | {head['target_iou']:.3f} | {head['box_filled_iou']:.3f} | "
                     f"{head['unet_iou']:.3f} |")
     minutes = (stage1['train_seconds'] + stage2['train_seconds']) / 60
-    threads = summary['command'].split('--threads ')[1].split()[0] if '--threads ' in summary['command'] else 2
+    threads = summary.get('threads', 2)       # records from before the field: the tool's default then
     recipe = ''.join(part for flag, part in (
         (stage1.get('augment'), '; both stages on flipped, zoomed (0.75-1.25x) and colour-jittered images'),
         (stage2.get('copy_paste'), f"; stage 2 with Simple Copy-Paste (people pasted from another training image, "

@@ -147,10 +147,11 @@ def optimise(params: list[torch.nn.Parameter], loader: DataLoader, loss_step: Ca
     budget, gradient clipping, running-mean loss logs, mixed precision with ``cfg.amp`` (autocast around
     ``loss_step``; float16 with loss scaling on CUDA, bfloat16 on the CPU). ``loss_step(batch)`` returns the loss
     terms of one batch (or ``None`` to skip it); ``on_step(iterations_done)`` runs after every iteration (e.g. an
-    evaluation of a learning curve). With ``cfg.checkpoint`` (and the ``model`` the parameters belong to), the training state
-    (model, optimiser, iteration, history, random state) is saved there every ``cfg.checkpoint_every`` iterations
-    and the loop resumes from it when the file exists; it is removed when training completes. Returns the loss
-    history, one dict per logged window (the last one when the time budget cuts training short included)."""
+    evaluation of a learning curve). With ``cfg.checkpoint`` (and the ``model`` the parameters belong to), the
+    training state (model, optimiser, iteration, history, random state) is saved there every
+    ``cfg.checkpoint_every`` iterations and the loop resumes from it when the file exists; it is removed when
+    training completes. Returns the loss history, one dict per logged window (the last one when the time budget cuts
+    training short included)."""
     if cfg.checkpoint is not None and model is None:
         raise ValueError('cfg.checkpoint needs the model whose parameters train (optimise(..., model=model))')
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -11,8 +11,9 @@ and ``cfg=`` works as it does for ``yolo`` (a ``cfg=`` file may hold ``rhis*`` k
 default would download one. RHIS keys:
 
 - ``rhis``: the head: ``starter`` (default, the bundled starter model), an RHIS checkpoint (a training run's
-  ``weights/rhis.pth``), an RHIS ONNX file (``rhis export``; predict and track, run by ONNX Runtime), ``random`` (random weights of ``rhis_preset``, on purpose); ``train`` also takes
-  ``imagenet`` (``rhis_preset`` with ImageNet encoders; the default for presets other than the starter's).
+  ``weights/rhis.pth``), an RHIS ONNX file (``rhis export``; predict and track, run by ONNX Runtime), ``random``
+  (random weights of ``rhis_preset``, on purpose); ``train`` also takes ``imagenet`` (``rhis_preset`` with ImageNet
+  encoders; the default for presets other than the starter's).
 - ``rhis_peopleseg``: people-seg UNet weights to use instead of the head's (a stage-1 checkpoint or ``starter``).
 - ``rhis_allow_random``: accept a head whose frozen people-seg UNet was never loaded or trained.
 - ``train``: ``rhis_mode`` (``frozen``: the head alone, the detector kept as loaded; ``joint``: both),

@@ -17,7 +17,7 @@ def summary(copy_paste: float = 0.5) -> dict:
               'curve': {'2': {PF: scores(0.3), COCO: scores(0.2)}}}
     stage2 = {'iters': 4, 'train_seconds': 120, 'train_images': 143, 'copy_paste': copy_paste,
               'val': {PF: scores(0.5), COCO: scores(0.4)}, 'curve': {'2': {PF: scores(0.25), COCO: scores(0.125)}}}
-    return {'command': 'python tools/train_starter.py --threads 1', 'file': 'rhis.pth', 'size_mb': 12.0,
+    return {'command': 'python tools/train_starter.py --threads 1', 'file': 'rhis.pth', 'size_mb': 12.0, 'threads': 1,
             'preset': 'rhis_lite0_64x48', 'peopleseg': stage1, 'head': stage2}
 
 
