@@ -5,6 +5,7 @@
     python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --out rhis.onnx   # ours, or an mmdet RHIS checkpoint
     python tools/export_onnx.py --preset rhis_lite0_64x48 --out rhis_random.onnx  # random weights (for tests)
     python tools/export_onnx.py --checkpoint starter --quantize int8 --out rhis_starter_int8.onnx
+    python tools/export_onnx.py --checkpoint starter --quantize fp16 --out rhis_starter_fp16.onnx   # for GPUs
     python tools/export_onnx.py --checkpoint work_dirs/rhis.pth --detector yolo11n.onnx --out yolo11n_rhis.onnx
 
 A checkpoint whose frozen people-seg UNet was never loaded or trained is refused unless --allow-random; the UNet's
@@ -31,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
                         help='a fixed input size (default: any frame size; the graph letterboxes to the working size)')
     parser.add_argument('--opset', type=int, default=18)
-    parser.add_argument('--quantize', choices=['int8'], default=None,
+    parser.add_argument('--quantize', choices=['int8', 'fp16'], default=None,
                         help="int8: dynamic quantisation of the convolutions' weights (measure it: slower than float32 "
-                             'on the 2-core x86 CPU of the README)')
+                             'on the 2-core x86 CPU of the README); fp16: float16 weights and activations, for GPUs '
+                             '(inputs and outputs stay float32)')
     parser.add_argument('--detector', help='merge this ONNX detector in front of RHIS (one end-to-end file)')
     parser.add_argument('--conf', type=float, default=0.25, help='with --detector: score threshold in the graph')
     parser.add_argument('--classes', type=int, nargs='+', default=[0],

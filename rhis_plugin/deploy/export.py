@@ -21,6 +21,7 @@ import torch.nn as nn
 from ..models.rhis import RHIS
 from ..models.weights_origin import ORIGIN_KEY, model_origin_record
 from .._optional import require
+from .float16 import convert_to_float16
 from .onnx_session import write_metadata
 from ..version import __version__
 
@@ -62,7 +63,7 @@ class ExportWrapper(nn.Module):
         return out['masks'], out['binary_masks']
 
 
-QUANTIZATIONS = (None, 'int8')
+QUANTIZATIONS = (None, 'int8', 'fp16')
 
 
 def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | None = None, opset: int = 18,
@@ -84,6 +85,8 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
         quantize: ``'int8'``: ONNX Runtime's dynamic quantisation of the convolutions' weights (``ConvInteger``;
             activations quantised at run time, no calibration data). Measured on a 2-core x86 CPU it is slower than
             float32, not faster (README, Speed): an option for CPUs with fast integer dot products, to measure there.
+            ``'fp16'``: float16 weights and activations for GPUs, half the file
+            (:func:`~rhis_plugin.deploy.float16.convert_to_float16`; inputs and outputs stay float32).
 
     Returns:
         The path of the ONNX file.
@@ -128,6 +131,8 @@ def export_onnx(model: RHIS, path: str | Path, image_size: tuple[int, int] | Non
         quantization = require('onnxruntime.quantization', extra='onnx', feature='int8 quantisation')
         quantization.quantize_dynamic(str(path), str(path), weight_type=quantization.QuantType.QUInt8,
                                       op_types_to_quantize=['Conv'])
+    elif quantize == 'fp16':
+        convert_to_float16(path)
     cfg = model.cfg
     sidecar = {
         'format': 'rhis-onnx', 'rhis_plugin_version': __version__, 'opset': opset, 'quantize': quantize,

@@ -221,5 +221,23 @@ def test_int8_export_quantises_the_convolutions_and_keeps_the_contract(tmp_path)
     out = runtime.run(np.random.rand(1, 3, 64, 96).astype(np.float32), random_rois(3).numpy())
     assert out['masks'].shape == (3, 3, 128, 96) and np.isfinite(out['masks']).all()
     assert json.loads(Path(f'{path}.json').read_text())['quantize'] == 'int8'
-    with pytest.raises(ValueError, match="quantize must be one of \\(None, 'int8'\\)"):
+    with pytest.raises(ValueError, match="quantize must be one of \\(None, 'int8', 'fp16'\\)"):
         export_onnx(model, tmp_path / 'x.onnx', quantize='int4')
+
+
+def test_fp16_export_halves_the_file_and_agrees_with_float32(tmp_path):
+    """float16 inside, float32 at the edges; antialiased Resize and RoiAlign stay float32 (any frame size)."""
+    torch.manual_seed(0)
+    model = build_rhis('rhislight_lite0_64x48', aux_heads=False, peopleseg_weights='random').eval()
+    full = export_onnx(model, tmp_path / 'rhis.onnx')
+    half = export_onnx(model, tmp_path / 'rhis_fp16.onnx', quantize='fp16')
+    graph = onnx.load(str(half)).graph
+    assert any(init.data_type == onnx.TensorProto.FLOAT16 for init in graph.initializer)
+    assert {node.op_type for node in graph.node} >= {'Resize', 'RoiAlign', 'Cast'}
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    assert json.loads(Path(f'{half}.json').read_text())['quantize'] == 'fp16'
+    image, rois = np.random.default_rng(0).random((1, 3, 90, 120)).astype(np.float32), random_rois(3).numpy()
+    a, b = OnnxRHIS(full).run(image, rois), OnnxRHIS(half).run(image, rois)
+    assert b['masks'].dtype == np.float32 and b['masks'].shape == a['masks'].shape == (3, 3, 128, 96)
+    assert np.abs(a['binary_masks'] - b['binary_masks']).max() < 0.02
+    assert (a['masks'].argmax(1) == b['masks'].argmax(1)).mean() > 0.98
