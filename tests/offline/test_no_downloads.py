@@ -47,7 +47,7 @@ def test_train_predict_and_export_run_offline(tmp_path):
                    cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
     commands = [
         [str(BIN / 'rhis-yolo'), 'train', 'model=yolo11n.yaml', 'data=yolo/data.yaml', 'epochs=1', 'imgsz=64',
-         'batch=2', 'workers=0', 'max_det=10', f'project={tmp_path / "runs"}', 'name=offline'],
+         'batch=2', 'workers=0', 'max_det=5', f'project={tmp_path / "runs"}', 'name=offline'],
         [str(BIN / 'rhis'), 'predict', '--detector', 'yolo11n.yaml', '--conf', '0.0', '--max-det', '3', '--source',
          'frame.jpg', '--out', 'pred'],
         [str(BIN / 'rhis-yolo'), 'predict', 'model=yolo11n.yaml', 'source=frame.jpg', 'imgsz=64', 'conf=0.0',

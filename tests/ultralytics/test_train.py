@@ -18,7 +18,7 @@ from rhis_plugin.weights import starter_path
 ROOT = Path(__file__).resolve().parents[2]
 RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
 # max_det: a random detector's 300 boxes per image would each be segmented in validation.
-TINY = ['epochs=1', 'imgsz=128', 'batch=4', 'workers=0', 'exist_ok', 'verbose=False', 'max_det=10']
+TINY = ['epochs=1', 'imgsz=128', 'batch=4', 'workers=0', 'exist_ok', 'verbose=False', 'max_det=5']
 
 
 def rhis_yolo(*args, cwd) -> subprocess.CompletedProcess:
@@ -101,8 +101,8 @@ def test_training_writes_mask_metrics_a_plain_detector_and_the_head(runs, yolo_d
 def test_val_prints_mask_metrics_and_writes_coco_json(runs, yolo_data, tmp_path):
     weights = runs['frozen'] / 'weights'
     result = rhis_yolo('val', f'model={weights / "best.pt"}', f'data={yolo_data / "yolo" / "data.yaml"}',
-                       f'rhis={weights / "rhis.pth"}', 'imgsz=128', 'batch=4', 'save_json', f'project={tmp_path}',
-                       'name=val', cwd=tmp_path)
+                       f'rhis={weights / "rhis.pth"}', 'imgsz=128', 'batch=4', 'max_det=5', 'save_json',
+                       f'project={tmp_path}', 'name=val', cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
     assert 'Mask(P' in result.stdout + result.stderr
     assert (tmp_path / 'val' / 'predictions.json').is_file() and (tmp_path / 'val' / 'confusion_matrix.png').is_file()
