@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="people-seg UNet for --synthetic / --train: a checkpoint, 'starter' or 'random'")
     demo.add_argument('--iters', type=int, default=300)
     demo.add_argument('--minutes', type=float, default=None, help='stop training after this many minutes')
+    demo.add_argument('--amp', action='store_true',
+                      help='mixed precision for --synthetic / --train: float16 on CUDA, bfloat16 on the CPU')
     demo.add_argument('--num-train', type=int, default=200)
     demo.add_argument('--num-val', type=int, default=40)
     demo.add_argument('--image-size', type=int, default=128)
@@ -173,7 +175,8 @@ def _demo(args: argparse.Namespace) -> int:
         raise ValueError('--train and --val go together')
     if args.synthetic or args.train:
         run_training_demo(args.out, args.train, args.val, args.preset, args.iters, args.minutes, args.num_train,
-                          args.num_val, args.image_size, device=args.device, peopleseg=args.peopleseg, init=args.init)
+                          args.num_val, args.image_size, device=args.device, peopleseg=args.peopleseg, init=args.init,
+                          amp=args.amp)
     else:
         run_demo(args.out, args.source, args.detector, args.rhis, device=args.device)
     return 0

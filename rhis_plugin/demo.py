@@ -117,13 +117,14 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
                       val: str | Path | None = None, preset: str = STARTER_PRESET, iters: int = 300,
                       minutes: float | None = None, num_train: int = 200, num_val: int = 40, image_size: int = 128,
                       num_overlays: int = 8, device: str = 'cpu', seed: int = 0, peopleseg: str | Path = STARTER,
-                      init: str | Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+                      init: str | Path | None = None, log: Callable[[str], None] = print,
+                      amp: bool = False) -> dict[str, Any]:
     """Trains ``preset`` briefly on generated scenes (or ``train``/``val`` folders) and returns its metrics.
 
     The start is pretrained: ImageNet weights in the ROI encoder (lite presets) and ``peopleseg`` in the frozen
     people-seg UNet (default: the starter model's; ``'random'`` on purpose), or, with ``init`` (``'starter'`` or an
-    RHIS checkpoint), that whole model, fine-tuned (``preset`` is then the checkpoint's). Everything it writes is
-    under ``out_dir``.
+    RHIS checkpoint), that whole model, fine-tuned (``preset`` is then the checkpoint's). ``amp``: mixed precision
+    (:class:`~rhis_plugin.training.TrainConfig`). Everything it writes is under ``out_dir``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,9 +149,10 @@ def run_training_demo(out_dir: str | Path = 'outputs/demo', train: str | Path | 
                            peopleseg_weights=peopleseg)
     log(f'training {preset} for {iters} iterations' + (f' or {minutes:g} minutes' if minutes else '') + f' on {device}')
     history = train_rhis(model, train_set, TrainConfig(iters=iters, lr=5e-3, seed=seed, log_every=max(iters // 15, 1),
-                                                       max_seconds=None if minutes is None else minutes * 60),
+                                                       max_seconds=None if minutes is None else minutes * 60,
+                                                       amp=amp),
                          device=device, log=log)
-    metrics: dict[str, Any] = {'preset': preset, 'iterations': history[-1]['iter'] if history else 0}
+    metrics: dict[str, Any] = {'preset': preset, 'iterations': history[-1]['iter'] if history else 0, 'amp': amp}
     scores = evaluate_rhis(RHISBackend.from_model(model, device), val_images)
     metrics.update({k: scores[k] for k in (*SCORES, 'target_iou', 'box_filled_iou', 'unet_iou')})
     metrics['seconds'] = round(time.perf_counter() - start, 1)
