@@ -48,15 +48,14 @@ def distance_to_mask(mask: torch.Tensor, backend: str = 'auto') -> torch.Tensor:
 
 
 def _distance_opencv(mask: torch.Tensor) -> torch.Tensor:
-    import cv2
+    from ..data.distance_map import distance_to_mask_map      # imported here: rhis_plugin.data is heavier than this
 
     height, width = mask.shape[-2:]
-    outside = (~mask.bool()).reshape(-1, height, width).to(torch.uint8).cpu().numpy()
-    out = np.full(outside.shape, float(height + width), np.float32)
-    for index, plane in enumerate(outside):
-        if not plane.all():                      # an empty mask keeps H + W everywhere
-            out[index] = cv2.distanceTransform(plane, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return torch.from_numpy(out).reshape(mask.shape).clamp_(max=float(height + width)).to(mask.device)
+    planes = mask.bool().reshape(-1, height, width).cpu().numpy()
+    out = np.empty(planes.shape, np.float32)
+    for index, plane in enumerate(planes):
+        out[index] = distance_to_mask_map(plane)
+    return torch.from_numpy(out).reshape(mask.shape).to(mask.device)
 
 
 _HAS_OPENCV = importlib.util.find_spec('cv2') is not None

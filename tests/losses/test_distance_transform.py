@@ -1,3 +1,4 @@
+import importlib.util
 import math
 
 import pytest
@@ -13,8 +14,8 @@ def brute_force(mask: torch.Tensor) -> torch.Tensor:
     return d2.min(-1).values.float().sqrt()
 
 
-BACKENDS = ['torch', pytest.param('opencv', marks=pytest.mark.skipif(
-    not __import__('importlib').util.find_spec('cv2'), reason='OpenCV not installed'))]
+BACKENDS = ['torch', pytest.param('opencv', marks=pytest.mark.skipif(not importlib.util.find_spec('cv2'),
+                                                                    reason='OpenCV not installed'))]
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
