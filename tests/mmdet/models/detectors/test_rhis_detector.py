@@ -134,6 +134,9 @@ def test_rhis_as_mask_branch_of_faster_rcnn(synthetic_root):
     model.eval()
     with torch.no_grad(), pytest.warns(UntrainedDetectorWarning, match='never loaded nor trained'):
         model.predict(batch['inputs'], batch['data_samples'])
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('error', UntrainedDetectorWarning)
+        model.predict(batch['inputs'], batch['data_samples'])             # once per model
     loaded, head_only = MODELS.build(cfg.model), MODELS.build(cfg.model)
     loaded.load_state_dict(model.state_dict())                         # a checkpoint of the whole model
     head_only.load_state_dict({k: v for k, v in model.state_dict().items() if k.startswith('roi_head.rhis')},
