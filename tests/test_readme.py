@@ -62,6 +62,11 @@ TINY_TOOLS = {
 }
 
 
+# Tools that set their own CPU threads (default 2) get the test's: one per pytest-xdist worker (tests/conftest.py).
+THREADED_TOOLS = {'bench_peopleseg.py', 'bench_pretrained.py', 'bench_quality.py', 'bench_same_boxes.py',
+                  'bench_speed.py', 'bench_working_size.py', 'train_starter.py'}
+THREADS = os.environ.get('OMP_NUM_THREADS', '2')
+
 # A bench_quality line with over two contenders runs these three instead (one of each family); others run their own.
 TINY_CONTENDERS = ['rhis_lite0_64x48', 'fcn_lite0_14x14_dice_boundary', 'box_filled']
 
@@ -102,6 +107,8 @@ def tiny_tool_args(command: str, data_root: Path) -> list[str]:
     extra = list(TINY_TOOLS[tool])
     if len(flag_values(args, '--contenders')) > 2:
         extra += ['--contenders', *TINY_CONTENDERS]
+    if tool in THREADED_TOOLS:
+        extra += ['--threads', THREADS]
     return [sys.executable, str(ROOT / args[1]), *args[2:], *extra]
 
 
@@ -145,53 +152,72 @@ def test_python_blocks_run():
         exec(compile(block, 'README.md', 'exec'), {})
 
 
+def command_groups() -> dict[str, list[str]]:
+    """The README's commands (benchmarks aside) in groups that run apart, each in README order after the commands that
+    make the synthetic set: the mmdet commands, the Ultralytics ones (with the conversion to YOLO labels), and the
+    rest (training, export, ``rhis``), which any new command joins."""
+    tools = [c for c in commands('python tools/') if not is_benchmark(c)]
+    setup = [c for c in tools if 'make_synthetic.py' in c]
+    yolo = [c for c in tools if 'coco_to_yolo.py' in c] + commands('rhis-yolo ')
+    rest = [c for c in tools if c not in setup + yolo] + commands('rhis ')
+    return {name: setup + group for name, group in (('rhis', rest), ('rhis-yolo', yolo), ('mim', commands('mim ')))}
+
+
+def run_logged(args: list[str], cwd: Path, env: dict, label: str) -> subprocess.CompletedProcess:
+    start = time.perf_counter()
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=1200, env=env)
+    print(f'{time.perf_counter() - start:6.1f} s  {label}')
+    return result
+
+
 @pytest.mark.slow
-def test_commands_run_and_the_model_learns(tmp_path):
+@pytest.mark.parametrize('group', list(command_groups()))
+def test_commands_run_and_the_model_learns(tmp_path, group):
+    groups = command_groups()
+    assert any('train_rhis.py' in c for c in groups['rhis']) and len(groups['rhis-yolo']) > 3
     (tmp_path / 'configs').symlink_to(ROOT / 'configs')
     # Ultralytics as for a user whose runs_dir is runs/ of the folder the commands run in (its own settings command,
     # into settings of this test), and not told that pytest runs (PYTEST_CURRENT_TEST sends runs into its package).
     env = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
     env.update(PYTHONWARNINGS='ignore', YOLO_CONFIG_DIR=str(tmp_path / 'ultralytics_settings'))
-    settings = subprocess.run([str(Path(sys.executable).with_name('rhis-yolo')), 'settings',
-                               f'runs_dir={tmp_path / "runs"}'], cwd=tmp_path, capture_output=True, text=True, env=env)
-    assert settings.returncode == 0, settings.stderr
-    tools = [c for c in commands('python tools/') if not is_benchmark(c)]
-    assert any('make_synthetic.py' in c for c in tools) and any('train_rhis.py' in c for c in tools)
+    if group == 'rhis-yolo':
+        settings = subprocess.run([str(Path(sys.executable).with_name('rhis-yolo')), 'settings',
+                                   f'runs_dir={tmp_path / "runs"}'], cwd=tmp_path, capture_output=True, text=True,
+                                  env=env)
+        assert settings.returncode == 0, settings.stderr
     saved = []
-    for command in tools + commands('rhis-yolo ') + commands('rhis '):
+    for command in groups[group]:
+        if command.startswith('mim '):     # shrunk to a tiny budget, on the synthetic set the commands above made
+            result = run_logged(tiny_mim_args(command), tmp_path, env, command)
+            output = result.stdout + result.stderr
+            assert result.returncode == 0, f'{command}\n{output[-4000:]}'
+            if ' test ' in command and 'peopleseg' not in command:
+                assert 'bbox_mAP_copypaste' in output and 'segm_mAP_copypaste' in output, output[-3000:]
+            elif ' test ' in command:
+                assert 'peopleseg/iou' in output, output[-3000:]
+            continue
         args = shlex.split(command)
         if args[0] == 'python':
             args[0], args[1] = sys.executable, str(ROOT / args[1])
         else:
             args[0] = str(Path(sys.executable).with_name(args[0]))
-        start = time.perf_counter()
-        result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=1200, env=env)
-        print(f'{time.perf_counter() - start:6.1f} s  {command}')
+        result = run_logged(args, tmp_path, env, command)
         assert result.returncode == 0, f'{command}\n{result.stderr[-3000:]}'
         output = re.sub(r'\x1b\[[0-9;]*m', '', result.stdout + result.stderr)
         saved += re.findall(r'Results saved to (\S+)', output)
-    assert saved and list(Path(tmp_path, saved[-1]).glob('*.jpg')), 'rhis-yolo predict wrote no image'
-    assert len(list((tmp_path / 'outputs' / 'pred' / 'overlays').glob('*.jpg'))) == 50, 'rhis predict wrote nothing'
-    # The mmdet commands, shrunk to a tiny budget, on the synthetic set the commands above made.
-    mim = commands('mim ')
-    assert any(' train ' in c for c in mim) and any(' test ' in c for c in mim)
-    for command in mim:
-        start = time.perf_counter()
-        result = subprocess.run(tiny_mim_args(command), cwd=tmp_path, capture_output=True, text=True, timeout=1200,
-                                env=env)
-        print(f'{time.perf_counter() - start:6.1f} s  {command}')
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f'{command}\n{output[-4000:]}'
-        if ' test ' in command and 'peopleseg' not in command:
-            assert 'bbox_mAP_copypaste' in output and 'segm_mAP_copypaste' in output, output[-3000:]
-        elif ' test ' in command:
-            assert 'peopleseg/iou' in output, output[-3000:]
-    # The README's training run learns: held-out target IoU clearly above filling the box.
-    from rhis_plugin.data.coco_dataset import CocoPersonDataset
-    from rhis_plugin.deploy import RHISBackend, evaluate_rhis
-    metrics = evaluate_rhis(RHISBackend(tmp_path / 'work_dirs/rhis.pth'), CocoPersonDataset(tmp_path / 'data/synthetic/val'))
-    print(json.dumps(metrics))
-    assert metrics['target_iou'] > metrics['box_filled_iou'] + 0.1, metrics
+    if group == 'rhis-yolo':
+        assert saved and list(Path(tmp_path, saved[-1]).glob('*.jpg')), 'rhis-yolo predict wrote no image'
+    elif group == 'rhis':
+        assert len(list((tmp_path / 'outputs' / 'pred' / 'overlays').glob('*.jpg'))) == 50, 'rhis predict wrote nothing'
+        # The README's training run learns: held-out target IoU clearly above filling the box.
+        from rhis_plugin.data.coco_dataset import CocoPersonDataset
+        from rhis_plugin.deploy import RHISBackend, evaluate_rhis
+        metrics = evaluate_rhis(RHISBackend(tmp_path / 'work_dirs/rhis.pth'),
+                                CocoPersonDataset(tmp_path / 'data/synthetic/val'))
+        print(json.dumps(metrics))
+        assert metrics['target_iou'] > metrics['box_filled_iou'] + 0.1, metrics
+    else:
+        assert any(' train ' in c for c in groups['mim']) and any(' test ' in c for c in groups['mim'])
 
 
 def test_make_demo(tmp_path):
@@ -213,14 +239,33 @@ def test_make_demo(tmp_path):
         assert 'falling back to HOG' in result.stdout and 'upright' in result.stdout, result.stdout[-2000:]
 
 
+# The benchmark commands run in these groups, apart (a command needs only what its group's earlier ones save); the
+# merged data sets (merge_coco) are made for each group, and a tool not named here joins 'rest'.
+BENCHMARK_GROUPS = {'speed': ('bench_speed.py',), 'quality': ('bench_quality.py', 'bench_same_boxes.py'),
+                    'kd': ('kd_ablation.py', 'bench_peopleseg.py')}
+
+
+def benchmark_groups() -> dict[str, list[str]]:
+    """The Results section's benchmark commands by group, in README order, seed-only repeats left out."""
+    benchmarks = [c for c in commands('python tools/') if is_benchmark(c)]
+    benchmarks = [c for c in benchmarks if c not in seed_repeats(benchmarks)]
+    tool = {c: Path(shlex.split(c)[1]).name for c in benchmarks}
+    setup = [c for c in benchmarks if tool[c] == 'merge_coco.py']
+    named = {t for tools in BENCHMARK_GROUPS.values() for t in tools}
+    groups = {name: [c for c in benchmarks if tool[c] in tools] for name, tools in BENCHMARK_GROUPS.items()}
+    groups['rest'] = [c for c in benchmarks if tool[c] not in named and c not in setup]
+    return {name: setup + group for name, group in groups.items()}
+
+
 @pytest.mark.slow
-def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
+@pytest.mark.parametrize('group', list(BENCHMARK_GROUPS) + ['rest'])
+def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
     """The Results section's commands, as written but on the synthetic set with tiny budgets, in order (later
     ones load what earlier ones saved); every table they print has all its columns."""
     from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
-    benchmarks = [c for c in commands('python tools/') if is_benchmark(c)]
-    assert {Path(shlex.split(c)[1]).name for c in benchmarks} == set(TINY_TOOLS)
-    benchmarks = [c for c in benchmarks if c not in seed_repeats(benchmarks)]
+    all_tools = {Path(shlex.split(c)[1]).name for c in commands('python tools/') if is_benchmark(c)}
+    assert all_tools == set(TINY_TOOLS)
+    benchmarks = benchmark_groups()[group]
     data_root = tmp_path / 'data'
     scene = SceneConfig(height=80, width=80, min_persons=2, max_persons=3)
     generate_dataset(data_root / 'train', 4, seed=0, cfg=scene)
@@ -229,10 +274,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     outputs = {}
     for command in benchmarks:
-        start = time.perf_counter()
-        result = subprocess.run(tiny_tool_args(command, data_root), cwd=tmp_path, capture_output=True, text=True,
-                                timeout=1200, env=env)
-        print(f'{time.perf_counter() - start:6.1f} s  {command}')
+        result = run_logged(tiny_tool_args(command, data_root), tmp_path, env, command)
         assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}{result.stderr[-3000:]}'
         args = shlex.split(command)
         out = next((args[args.index(flag) + 1] for flag in ('--metrics', '--out') if flag in args),
@@ -243,6 +285,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
             assert (tmp_path / out / 'annotations.json').is_file() and 'images' in result.stdout
             continue
         outputs[out] = (command, json.loads((tmp_path / out).read_text()), result.stdout)
+    assert len(outputs) == len([c for c in benchmarks if 'merge_coco' not in c]) > 0
     for out, (command, results, printed) in outputs.items():
         if 'kd_' in out:
             metric = 'peopleseg/iou' if results['stage'] == 'peopleseg' else 'coco/segm_mAP'
@@ -305,5 +348,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path):
                     for c in cells.values():
                         assert {'segm_AP', 'segm_AP_sd', 'segm_AP_occluded', 'target_iou', 'unet_iou'} <= set(c)
             assert '| contender | iterations | seeds | mask AP |' in printed
-    plots = ['docs/results/latency_vs_persons.png', 'docs/results/ap_vs_latency.png', 'docs/results/same_boxes.png']
-    assert all((tmp_path / p).stat().st_size > 1000 for p in plots)
+    plots = [flag_values(shlex.split(command), '--plot') for command, _, _ in outputs.values()]
+    assert all((tmp_path / p).stat().st_size > 1000 for paths in plots for p in paths)
+    assert group != 'quality' or sum(plots, []) == ['docs/results/ap_vs_latency.png', 'docs/results/same_boxes.png']
+    assert group != 'speed' or sum(plots, []) == ['docs/results/latency_vs_persons.png']

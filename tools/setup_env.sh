@@ -95,7 +95,7 @@ digest=$(cat "$CONSTRAINTS" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)
 if [[ -f $STAMP && $(cat "$STAMP") == "$digest" ]] && "$PY" -c "import rhis_plugin" 2>/dev/null; then
     log "python packages up to date (constraints unchanged)"
 else
-    log "installing mmdet, openmim, ultralytics, timm, smp, onnx, onnxruntime, pycocotools, pytest and rhis_plugin"
+    log "installing mmdet, openmim, ultralytics, timm, smp, onnx, onnxruntime, pycocotools, pytest(-xdist) and rhis_plugin"
     "${PIP[@]}" install -q -c "$CONSTRAINTS" --no-build-isolation -e "$ROOT[all,dev]"
     # mmengine and ultralytics ask for opencv-python; the headless build provides the same cv2 without GUI libs.
     # Both wheels ship the same cv2/ folder, so removing one breaks the other: reinstall headless after.

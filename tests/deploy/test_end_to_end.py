@@ -109,6 +109,7 @@ def test_merged_file_matches_the_two_graphs(kind, rhis, rhis_graph, tmp_path):
         assert (pasted.masks != roi.paste().masks).float().mean() < 1e-4
 
 
+@pytest.mark.slow
 def test_a_real_ultralytics_export_merges_with_the_tool_and_runs(rhis, tmp_path, monkeypatch):
     """YOLO11n (random init) exported by Ultralytics with nms=True, merged by tools/export_onnx.py --detector, run at
     two frame sizes."""

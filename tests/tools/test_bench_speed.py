@@ -3,9 +3,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_ort_only_run_prints_its_table_and_summary(tmp_path):
     """--backends ort_cpu alone (no PyTorch column to count complexity from) prints the table and the default
     preset's summary instead of failing on a missing torch_cpu entry; --rounds keeps every round and the median;

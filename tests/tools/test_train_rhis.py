@@ -1,14 +1,6 @@
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_bad_folder_is_a_clear_error(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / 'tools/train_rhis.py'), '--train', str(tmp_path),
-                             '--val', str(tmp_path)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and 'no COCO annotation file' in result.stderr
+def test_bad_folder_is_a_clear_error(tmp_path, load_tool, capsys):
+    assert load_tool('train_rhis').main(['--train', str(tmp_path), '--val', str(tmp_path)]) == 2
+    assert 'no COCO annotation file' in capsys.readouterr().err
 
 
 def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):

@@ -7,13 +7,21 @@ import pytest
 from ultralytics.utils import ASSETS
 
 from rhis_plugin.models import build_rhis, save_rhis
-from rhis_plugin.ultralytics.cli import RHISArgumentError, run_mode, split_arguments
+from rhis_plugin.ultralytics.cli import RHISArgumentError, main, run_mode, split_arguments
 
 RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
 
 
 def rhis_yolo(*args, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([str(RHIS_YOLO), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def rhis_yolo_in_process(capsys, *args) -> subprocess.CompletedProcess:
+    """``rhis-yolo`` in this process, through the function its console script calls: for the error paths, where
+    starting a process (Ultralytics' import) costs more than the check. An exception would fail the test."""
+    code = main([*map(str, args)])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def test_rhis_arguments_are_split_from_yolos(tmp_path):
@@ -53,25 +61,25 @@ def test_yolo_predict_lines_are_accepted(line, tmp_path):
     assert (tmp_path / 'run' / 'bus.jpg').is_file()
 
 
-def test_unknown_yolo_keys_and_missing_model_are_clear_errors(tmp_path):
-    result = rhis_yolo('predict', 'model=yolo11n.yaml', 'imgzs=64', cwd=tmp_path)
+def test_unknown_yolo_keys_and_missing_model_are_clear_errors(capsys):
+    result = rhis_yolo_in_process(capsys, 'predict', 'model=yolo11n.yaml', 'imgzs=64')
     assert result.returncode == 2 and "'imgzs' is not a valid YOLO argument" in result.stderr
-    result = rhis_yolo('predict', 'source=a.jpg', cwd=tmp_path)
+    result = rhis_yolo_in_process(capsys, 'predict', 'source=a.jpg')
     assert result.returncode == 2 and 'model=... is required' in result.stderr
-    result = rhis_yolo('predict', 'model=yolo11n.yaml', 'rhis_mode=joint', cwd=tmp_path)
+    result = rhis_yolo_in_process(capsys, 'predict', 'model=yolo11n.yaml', 'rhis_mode=joint')
     assert result.returncode == 2 and 'only apply to train' in result.stderr
 
 
-def test_bad_weights_are_a_clear_error(tmp_path):
-    result = rhis_yolo('predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={tmp_path / "no.pth"}',
-                       cwd=tmp_path)
+def test_bad_weights_are_a_clear_error(tmp_path, capsys):
+    result = rhis_yolo_in_process(capsys, 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}',
+                                  f'rhis={tmp_path / "no.pth"}')
     assert result.returncode == 2 and 'RHIS checkpoint not found' in result.stderr and 'Traceback' not in result.stderr
 
 
-def test_a_random_people_seg_unet_is_refused_unless_asked(tmp_path):
+def test_a_random_people_seg_unet_is_refused_unless_asked(tmp_path, capsys):
     weights = save_rhis(build_rhis('rhis_b0_64x48'), tmp_path / 'rhis_b0.pth')
-    result = rhis_yolo('predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={weights}', 'imgsz=64',
-                       cwd=tmp_path)
+    result = rhis_yolo_in_process(capsys, 'predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}',
+                                  f'rhis={weights}', 'imgsz=64')
     assert result.returncode == 2 and 'rhis_peopleseg=' in result.stderr and 'Traceback' not in result.stderr
     result = rhis_yolo('predict', 'model=yolo11n.yaml', f'source={ASSETS / "bus.jpg"}', f'rhis={weights}', 'imgsz=64',
                        'rhis_allow_random', 'conf=0.0', 'max_det=2', 'save', f'project={tmp_path}', 'name=run',

@@ -15,6 +15,8 @@ from rhis_plugin.models import load_rhis
 from rhis_plugin.ultralytics import YoloSegDataset, load_person_dataset
 from rhis_plugin.weights import starter_path
 
+# One pytest-xdist worker runs this module: its trained runs (module fixtures, a minute) are made once.
+pytestmark = pytest.mark.xdist_group('ultralytics_train')
 ROOT = Path(__file__).resolve().parents[2]
 RHIS_YOLO = Path(sys.executable).with_name('rhis-yolo')
 # max_det: a random detector's 300 boxes per image would each be segmented in validation.
@@ -74,6 +76,7 @@ def test_converted_polygons_match_the_coco_masks(yolo_data):
         assert (iou > 0.7).all(), iou                 # polygons trace the masks (joined parts, pixel outline)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('mode', ['frozen', 'joint'])
 def test_training_writes_mask_metrics_a_plain_detector_and_the_head(runs, yolo_data, mode):
     run = runs[mode]

@@ -124,6 +124,7 @@ def test_bad_mode_and_missing_parts():
         MODELS.build(dict(type='RHISDetector', roi_head=head, mode='joint'))
 
 
+@pytest.mark.slow
 def test_rhis_as_mask_branch_of_faster_rcnn(synthetic_root):
     cfg = Config.fromfile(str(CONFIGS / 'rhis/rhis-b0_faster-rcnn_r18_fpn_1xb4-36e_coco-person.py'))
     cfg.model.roi_head.rhis.peopleseg_checkpoint = 'random'      # opt in: no stage-1 UNet in this test
