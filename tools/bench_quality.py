@@ -33,6 +33,7 @@ over seeds and each contender's latency, measured when the summary is written, o
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import shlex
@@ -88,6 +89,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--working-size', type=int, default=None,
                         help="every contender's people-seg working size (default: each preset's); with --peopleseg "
                              'train the UNet trains at that letterbox, the geometry it runs at')
+    parser.add_argument('--model-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='RHISConfig fields changed for every contender, e.g. '
+                             'unet_decoder_channels=128,64,32,32,16 (a variant of a preset, measured as one change)')
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
@@ -100,7 +104,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--plot', help='write a mask-AP-vs-latency plot (PNG) here')
     args = parser.parse_args(argv)
     args.iters = sorted(set(args.iters))
+    args.model_options = parse_model_options(parser, args.model_options)
     return args
+
+
+def parse_model_options(parser: argparse.ArgumentParser, pairs: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as RHISConfig overrides; values are Python literals (``128,64`` is a tuple)."""
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition('=')
+        if not sep:
+            parser.error(f'--model-options takes KEY=VALUE pairs, got {pair!r}')
+        try:
+            options[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[key] = value
+    try:
+        build_rhis(DEFAULT_CONTENDERS[0], peopleseg_weights='random', **options)
+    except (ValueError, TypeError) as error:
+        parser.error(f'--model-options: {error}')
+    return options
 
 
 def preset_of(contender: str) -> str:
@@ -129,7 +152,9 @@ def build_family(contender: str) -> str:
 
 
 def model_options(args: argparse.Namespace) -> dict:
-    return {} if args.working_size is None else {'working_size': args.working_size}
+    """The RHISConfig overrides every contender gets: ``--model-options`` and ``--working-size``."""
+    working = {} if args.working_size is None else {'working_size': args.working_size}
+    return {**args.model_options, **working}
 
 
 def init_seed(contender: str, seed: int) -> int:
@@ -183,6 +208,17 @@ def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: 
     return {c: paths[a] for c, a in architectures.items()}
 
 
+def previous_run(path: Path, args: argparse.Namespace) -> dict:
+    """The record of an earlier run of this (contender, seed) in ``path`` ({} if none); one made with other model
+    options (``--model-options``, ``--working-size``) stops the command instead of mixing into its summary."""
+    done = json.loads(path.read_text()) if path.is_file() else {}
+    options = json.loads(json.dumps(model_options(args)))      # as a record holds them (tuples: lists)
+    if done.get('model_options', options) != options:
+        raise SystemExit(f"{path} was made with model options {done['model_options']}, not {options}: use another "
+                         '--out-dir')
+    return done
+
+
 def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, train_set, vals: dict,
             path: Path) -> dict:
     """Trains one contender with one seed, scoring it at every curve point; writes ``path`` as it goes."""
@@ -190,7 +226,8 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     preset = preset_of(contender)
     model = build_rhis(preset, pretrained=imagenet_start(contender), peopleseg_weights=unet, **model_options(args))
     device_name = torch.cuda.get_device_name(args.device) if str(args.device).startswith('cuda') else 'cpu'
-    record = {'contender': contender, 'seed': seed, 'preset': preset, 'imagenet': imagenet_start(contender),
+    record = {'contender': contender, 'seed': seed, 'preset': preset, 'model_options': model_options(args),
+              'imagenet': imagenet_start(contender),
               'loss': type(loss_of(contender)).__name__ if loss_of(contender) else None, 'curve': {},
               'train_seconds': {}, 'device': device_name, 'complete': False}
     start = time.perf_counter()
@@ -292,7 +329,7 @@ def main(argv: list[str] | None = None) -> dict:
     for contender in args.contenders:
         for seed in args.seeds:
             path = out_dir / 'runs' / f'{contender}_seed{seed}.json'
-            done = json.loads(path.read_text()) if path.is_file() else {}
+            done = previous_run(path, args)
             points = {'0'} if build_family(contender) in UNTRAINED else {str(i) for i in args.iters}
             if not done.get('complete') or set(done['curve']) != points:
                 print(f'== {contender}, seed {seed}', flush=True)
@@ -303,7 +340,8 @@ def main(argv: list[str] | None = None) -> dict:
                              tuple(args.latency_size)) for c in records}
     summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'train': args.train, 'val': args.val, 'peopleseg': unets,
-               'image_size': args.image_size, 'working_size': args.working_size, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
+               'image_size': args.image_size, 'working_size': args.working_size,
+               'model_options': args.model_options, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
                'threads': args.threads, 'latency_size': list(args.latency_size), 'latency_machine': machine_description(),
                'contenders': summarise(records, latency)}
     write_json(out_dir / 'summary.json', summary)
