@@ -7,8 +7,9 @@ Measured, each (model, backend) in a fresh process so that peak memory is its ow
 
 - RHIS presets (people-seg UNet at the working size + RoI Align + head; masks at ROI resolution, before
   paste-back) for 1 / 10 / 50 persons on 480x640 and 1080x1920 frames, PyTorch CPU and ONNX Runtime CPU (the
-  dynamic-size graph fed the frame), GPU columns when CUDA is present; the paste-back of 10 persons at each frame
-  size on its own; parameters and MACs.
+  dynamic-size graph fed the frame), GPU columns when CUDA is present (PyTorch; ONNX Runtime with onnxruntime-gpu,
+  also the fp16 file, ``ort_cuda_fp16``; ORT latencies include the copies to and from the GPU, as ``rhis predict``
+  pays them); the paste-back of 10 persons at each frame size on its own; parameters and MACs.
 - Ultralytics YOLO11n and YOLO11n-seg (random init from their yaml: cost does not depend on what they find),
   exported to ONNX at 640 (raw graphs, NMS excluded on both sides), PyTorch CPU and ORT CPU. YOLO11n-seg's masks are
   its 160x160 prototypes plus per-box coefficients, RHIS's its ROI masks: both before assembly / paste-back.
@@ -45,6 +46,11 @@ BASELINE = 'upstream_b0_64x48'
 DEFAULT_PRESETS = [DEFAULT_PRESET, 'rhis_b0_64x48', 'upstream_b0_64x48', 'fcn_lite0_14x14']
 DETECTORS = {'yolo11n': 'yolo11n.yaml', 'yolo11n-seg': 'yolo11n-seg.yaml'}
 REFERENCE_ROIS = '10'
+# ONNX Runtime backends: execution provider and RHIS's export option (export_onnx's quantize); the detectors run the
+# float32 ONNX of each provider (none on the quantized backends, which are RHIS's options).
+ORT_BACKENDS = {'ort_cpu': ('CPUExecutionProvider', None), 'ort_cpu_int8': ('CPUExecutionProvider', 'int8'),
+                'ort_cuda': ('CUDAExecutionProvider', None), 'ort_cuda_fp16': ('CUDAExecutionProvider', 'fp16')}
+BACKENDS = ['torch_cpu', 'torch_cuda', *ORT_BACKENDS]
 
 
 def frame_size(text: str) -> tuple[int, int]:
@@ -68,9 +74,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--max-seconds', type=float, default=20.0, help='stop repeating a measurement after this')
-    parser.add_argument('--backends', nargs='+', default=['torch_cpu', 'ort_cpu', 'torch_cuda'],
-                        help='torch_cpu, ort_cpu, ort_cpu_int8 (RHIS only: export_onnx(quantize="int8")), torch_cuda '
-                             '(skipped without a GPU)')
+    parser.add_argument('--backends', nargs='+', default=['torch_cpu', 'ort_cpu', 'torch_cuda', 'ort_cuda'],
+                        choices=BACKENDS, metavar='BACKEND',
+                        help=f'{", ".join(BACKENDS)}; *_int8 / *_fp16: RHIS only, export_onnx(quantize=...); the CUDA '
+                             'ones are skipped without a GPU (torch) or without onnxruntime-gpu (ort)')
     parser.add_argument('--rounds', type=int, default=1,
                         help='measure every (model, backend) this many times, in a new order each round; keep the median')
     parser.add_argument('--table', metavar='JSON', help="print the README's markdown table from a stored run and exit")
@@ -89,9 +96,29 @@ def rois_for(count: int):
     return torch.stack([torch.zeros(count), x1, y1, x1 + 0.25, y1 + 0.55], dim=1)
 
 
-def ort_session(path: Path, threads: int):
+def ort_session(path: Path, backend: str, threads: int):
     from rhis_plugin.deploy import onnx_session     # the sessions rhis predict runs (every graph optimisation)
-    return onnx_session(path, ['CPUExecutionProvider'], threads)
+    provider = ORT_BACKENDS[backend][0]       # nodes the GPU provider lacks fall back to the CPU, as in rhis predict
+    return onnx_session(path, list(dict.fromkeys([provider, 'CPUExecutionProvider'])), threads)
+
+
+def available_backends(backends: list[str]) -> list[str]:
+    """``backends`` less the CUDA ones this machine cannot run (no GPU for torch, no CUDA provider in onnxruntime),
+    each skip said on stdout."""
+    import torch
+    providers: list[str] = []
+    if any(b in ORT_BACKENDS for b in backends):
+        import onnxruntime
+        providers = onnxruntime.get_available_providers()
+    kept = []
+    for backend in backends:
+        if backend == 'torch_cuda' and not torch.cuda.is_available():
+            print(f'skipping {backend}: no CUDA device')
+        elif backend in ORT_BACKENDS and ORT_BACKENDS[backend][0] not in providers:
+            print(f'skipping {backend}: onnxruntime has no {ORT_BACKENDS[backend][0]} (install onnxruntime-gpu)')
+        else:
+            kept.append(backend)
+    return kept
 
 
 def size_key(size: tuple[int, int]) -> str:
@@ -115,10 +142,10 @@ def rhis_worker(preset: str, backend: str, args: argparse.Namespace, tmp: Path) 
                       macs_per_image=c.macs_per_image)
     device = 'cuda' if backend == 'torch_cuda' else 'cpu'
     sync = torch.cuda.synchronize if device == 'cuda' else None
-    if backend in ('ort_cpu', 'ort_cpu_int8'):
+    if backend in ORT_BACKENDS:
         from rhis_plugin.deploy import export_onnx
-        quantize = 'int8' if backend == 'ort_cpu_int8' else None
-        session = ort_session(export_onnx(model, tmp / f'{preset}.onnx', quantize=quantize), args.threads)
+        path = export_onnx(model, tmp / f'{preset}.onnx', quantize=ORT_BACKENDS[backend][1])
+        session = ort_session(path, backend, args.threads)
         del model
         run = lambda images, rois: session.run(None, {'images': images.numpy(), 'rois': rois.numpy()})  # noqa: E731
     else:
@@ -160,10 +187,10 @@ def detector_worker(name: str, backend: str, args: argparse.Namespace, tmp: Path
     result: dict = {'input_size': size}
     device = 'cuda' if backend == 'torch_cuda' else 'cpu'
     sync = torch.cuda.synchronize if device == 'cuda' else None
-    if backend == 'ort_cpu':
+    if backend in ORT_BACKENDS:
         os.chdir(tmp)
         path = yolo.export(format='onnx', imgsz=size, simplify=False, verbose=False)
-        session = ort_session(Path(path), args.threads)
+        session = ort_session(Path(path), backend, args.threads)
         name_in = session.get_inputs()[0].name
         run = lambda: session.run(None, {name_in: images.numpy()})  # noqa: E731
     else:
@@ -335,14 +362,16 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     if args.rounds < 1:
         raise SystemExit(f'--rounds must be >= 1, got {args.rounds}')
-    import torch
-    backends = [b for b in args.backends if b != 'torch_cuda' or torch.cuda.is_available()]
+    backends = available_backends(args.backends)
+    if not backends:
+        raise SystemExit('none of --backends can run on this machine')
     results = {'command': 'python tools/bench_speed.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
                'frame_sizes': [size_key(s) for s in args.frame_sizes], 'threads': args.threads, 'rois': args.rois,
                'detector_size': args.detector_size,
                'machine': machine_description(), 'baseline': BASELINE, 'rhis': {}, 'detectors': {}}
     jobs = [('rhis', preset, backend) for preset in dict.fromkeys(args.presets) for backend in backends]
-    jobs += [('detector', name, backend) for name in args.detectors for backend in backends if backend != 'ort_cpu_int8']
+    jobs += [('detector', name, backend) for name in args.detectors for backend in backends
+             if not (backend in ORT_BACKENDS and ORT_BACKENDS[backend][1])]
     measured: dict = {job: [] for job in jobs}
     for round_index in range(args.rounds):
         shift = round_index * len(jobs) // args.rounds    # each round starts elsewhere in the list
@@ -408,7 +437,7 @@ def markdown_table(results: dict) -> str:
     peak memory, and the two ratios at each person count (ORT CPU, else PyTorch CPU)."""
     backend = next((b for b in ('ort_cpu', 'torch_cpu') if b in next(iter(results['rhis'].values()))), 'torch_cpu')
     names = {'ort_cpu': 'ORT CPU', 'ort_cpu_int8': 'ORT CPU int8', 'torch_cpu': 'PyTorch CPU',
-             'torch_cuda': 'PyTorch CUDA'}
+             'torch_cuda': 'PyTorch CUDA', 'ort_cuda': 'ORT CUDA', 'ort_cuda_fp16': 'ORT CUDA fp16'}
     backends = [b for b in names if b in next(iter(results['rhis'].values()))]
     counts = ' / '.join(str(c) for c in results['rois'])
     lines = ['| model | frame | ' + ' | '.join(f'{names[b]} ms ({counts} persons)' for b in backends)

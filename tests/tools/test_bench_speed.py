@@ -33,3 +33,21 @@ def test_ort_only_run_prints_its_table_and_summary(tmp_path):
     assert table.returncode == 0, table.stderr[-3000:]
     assert table.stdout.startswith('| model | frame | ORT CPU ms (1 persons) | ORT CPU int8 ms (1 persons)')
     assert '| `rhis_lite0_64x48` (default) | 64x64 |' in table.stdout
+
+
+def test_cuda_backends_are_skipped_where_they_cannot_run(load_tool, monkeypatch, capsys):
+    """torch_cuda without a GPU, ort_cuda / ort_cuda_fp16 without onnxruntime-gpu's CUDA provider: skipped, said."""
+    import onnxruntime
+    import torch
+    tool = load_tool('bench_speed')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: ['CPUExecutionProvider'])
+    assert tool.available_backends(['torch_cpu', 'torch_cuda', 'ort_cuda', 'ort_cpu', 'ort_cuda_fp16']) == [
+        'torch_cpu', 'ort_cpu']
+    printed = capsys.readouterr().out
+    assert 'skipping torch_cuda' in printed and 'skipping ort_cuda_fp16' in printed and 'onnxruntime-gpu' in printed
+    monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: ['CUDAExecutionProvider', 'CPUExecutionProvider'])
+    assert tool.available_backends(['ort_cuda', 'ort_cuda_fp16']) == ['ort_cuda', 'ort_cuda_fp16']
+    assert tool.parse_args(['--backends', 'ort_cuda_fp16']).backends == ['ort_cuda_fp16']
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--backends', 'ort_gpu'])
