@@ -340,7 +340,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
         else:
             assert set(results['contenders']) == set(flag_values(tiny_tool_args(command, data_root), '--contenders'))
             for name, row in results['contenders'].items():
-                assert row['seeds'] == [0], name
+                assert row['seeds'] == [0] and row['unet_gmac'] > 0 and row['gmac_per_roi'] >= 0, name
                 untrained = name in ('unet_in_box_lite0', 'box_filled', 'unet_in_box_b0')
                 assert set(row['curve']) == ({'0'} if untrained else {'1'}), name
                 for cells in row['curve'].values():

@@ -28,7 +28,8 @@ AP / AP50 / AP75 at original size, the occluded subset, target IoU, UNet IoU. Ea
 ``<out-dir>/runs/<contender>_seed<k>.json`` as its curve grows and the trained model as ``<contender>_seed<k>.pth``
 (for ``rhis eval --detector`` on a detector's boxes); a finished run is not repeated, an interrupted one is run again,
 so the runs can be made on another machine (a GPU) and summarised here. ``<out-dir>/summary.json`` holds mean +- sd
-over seeds and each contender's latency, measured when the summary is written, on this machine's CPU.
+over seeds, each contender's latency, measured when the summary is written, on this machine's CPU, and its GMAC per
+person and of its UNet per frame (both at ``--latency-size``).
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.data.occlusion import OCCLUDED
 from rhis_plugin.training import TrainConfig, train_peopleseg, train_rhis
 from rhis_plugin.utils.benchmark import machine_description, mean_sd, median_latency, write_json
+from rhis_plugin.utils.complexity import measure_complexity
 
 DEFAULT_CONTENDERS = ['rhis_lite0_64x48', 'upstream_lite0_64x48', 'fcn_lite0_14x14', 'fcn_lite0_14x14_dice_boundary',
                       'unet_in_box_lite0', 'box_filled']
@@ -172,6 +174,12 @@ def latency_ms(model: RHIS, size: tuple[int, int], device: str = 'cpu', rois: in
         return 1000 * median_latency(lambda: model(images, boxes.to(device)), warmup=1, repeats=5, sync=sync)
 
 
+def gmac(model: RHIS, size: tuple[int, int]) -> dict:
+    """The contender's cost at inference: GMAC per person (ROI) and of the people-seg UNet per frame of ``size``."""
+    cost = measure_complexity(model, size)
+    return {'gmac_per_roi': round(cost.macs_per_roi / 1e9, 4), 'unet_gmac': round(cost.macs_per_image / 1e9, 4)}
+
+
 def unet_architecture(contender: str, args: argparse.Namespace) -> tuple:
     """What makes two contenders' people-seg UNets interchangeable: encoder, decoder widths and working size."""
     cfg = build_rhis(preset_of(contender), **model_options(args)).cfg
@@ -257,12 +265,13 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     return record
 
 
-def summarise(records: dict[str, list[dict]], latency: dict[str, float]) -> dict:
-    """Mean +- sd over seeds, per contender, curve point and val set; ``latency`` in ms per contender."""
+def summarise(records: dict[str, list[dict]], latency: dict[str, float], cost: dict[str, dict]) -> dict:
+    """Mean +- sd over seeds, per contender, curve point and val set; ``latency`` in ms and ``cost`` (GMAC) per
+    contender."""
     summary = {}
     for contender, runs in records.items():
         row = {'seeds': [r['seed'] for r in runs], 'devices': sorted({r.get('device', 'cpu') for r in runs}),
-               'latency_ms_10_rois': latency[contender], 'curve': {}}
+               'latency_ms_10_rois': latency[contender], **cost[contender], 'curve': {}}
         for point in runs[0]['curve']:
             row['curve'][point] = {}
             for val in runs[0]['curve'][point]:
@@ -336,14 +345,15 @@ def main(argv: list[str] | None = None) -> dict:
                 done = run_one(args, contender, seed, unets[contender], train_set, vals, path)
             records.setdefault(contender, []).append(done)
     # Latency depends on the architecture alone: measured here, on this machine's CPU, wherever the runs trained.
-    latency = {c: latency_ms(build_rhis(preset_of(c), peopleseg_weights='random', **model_options(args)),
-                             tuple(args.latency_size)) for c in records}
+    models = {c: build_rhis(preset_of(c), peopleseg_weights='random', **model_options(args)) for c in records}
+    latency = {c: latency_ms(model, tuple(args.latency_size)) for c, model in models.items()}
+    cost = {c: gmac(model, tuple(args.latency_size)) for c, model in models.items()}
     summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'train': args.train, 'val': args.val, 'peopleseg': unets,
                'image_size': args.image_size, 'working_size': args.working_size,
                'model_options': args.model_options, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
                'threads': args.threads, 'latency_size': list(args.latency_size), 'latency_machine': machine_description(),
-               'contenders': summarise(records, latency)}
+               'contenders': summarise(records, latency, cost)}
     write_json(out_dir / 'summary.json', summary)
     print_tables(summary['contenders'], args.val)
     if args.plot:
