@@ -50,7 +50,8 @@ def rhis(*args, cwd, allow_random: bool = True) -> subprocess.CompletedProcess:
 
 def rhis_in_process(capsys, *args, cwd=None, allow_random: bool = True) -> subprocess.CompletedProcess:
     """``rhis`` in this process, through the function its console script calls (``rhis_plugin.cli.main``): for the
-    error paths, where starting a process costs more than the check. An exception would fail the test."""
+    error paths, where starting a process costs more than the check. An exception would fail the test. ``cwd`` is
+    taken for calls written for :func:`rhis` and not used: the tests pass absolute paths."""
     from rhis_plugin.cli import main
     args = [*map(str, args)] + (['--allow-random'] if args[0] == 'predict' and allow_random else [])
     code = main(args)
