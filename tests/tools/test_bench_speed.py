@@ -46,7 +46,8 @@ def test_cuda_backends_are_skipped_where_they_cannot_run(load_tool, monkeypatch,
         'torch_cpu', 'ort_cpu']
     printed = capsys.readouterr().out
     assert 'skipping torch_cuda' in printed and 'skipping ort_cuda_fp16' in printed and 'onnxruntime-gpu' in printed
-    monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: ['CUDAExecutionProvider', 'CPUExecutionProvider'])
+    providers = ['CUDAExecutionProvider', 'CPUExecutionProvider']
+    monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: providers)
     assert tool.available_backends(['ort_cuda', 'ort_cuda_fp16']) == ['ort_cuda', 'ort_cuda_fp16']
     assert tool.parse_args(['--backends', 'ort_cuda_fp16']).backends == ['ort_cuda_fp16']
     with pytest.raises(SystemExit):
