@@ -53,7 +53,8 @@ class RHISSegmenter:
     of a batch of Ultralytics ``Results`` and attaches the masks in place."""
 
     def __init__(self, model: RHIS | OnnxRHIS, options: SegmenterOptions = SegmenterOptions()) -> None:
-        self.model = model if isinstance(model, OnnxRHIS) else model.eval()
+        self.model = model
+        self.runner = _OnnxRunner(model) if isinstance(model, OnnxRHIS) else _TorchRunner(model.eval())
         self.options = options
         self.warned_unsegmented = False
         self.seconds, self.images = 0.0, 0      # RHIS's share of the predictions so far (``Results.speed['rhis']``)
@@ -81,7 +82,7 @@ class RHISSegmenter:
         Returns:
             How many boxes were left without a mask (none with ``keep_boxes``).
         """
-        device = torch.device('cpu') if isinstance(self.model, OnnxRHIS) else next(self.model.parameters()).device
+        device = self.runner.device
         autocast = torch.autocast('cuda', dtype=torch.float16, enabled=half and device.type == 'cuda')
         unsegmented = 0
         for index, result in enumerate(results):
@@ -129,25 +130,54 @@ class RHISSegmenter:
         frame = tuple(image.shape[-2:]) if frame is None else frame
         guide = image if guide is None else guide
         if self.options.binary:
-            probs = self._person_probability(image)
+            probs = self.runner.person_probability(image)
             if frame != tuple(image.shape[-2:]):
                 probs = _letterbox_map(probs, gain, pad, frame)
             person = probs[0, 0] > self.options.postprocess.threshold
             return torch.stack([_inside_box(person, box) for box in _to_frame(boxes, gain, pad)])
-        roi = self._roi_masks(image, boxes, scores)
+        roi = self.runner.roi_masks(image, boxes, scores)
         roi.boxes = _to_frame(roi.boxes, gain, pad)
         roi.image_size = frame
         return roi.paste(self.options.postprocess, guide).masks
 
-    def _person_probability(self, image: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.model, OnnxRHIS):
-            return self.model.person_probability(_rgb_array(image)).to(image.device)
+
+class _TorchRunner:
+    """RHIS in PyTorch: image tensors in, on the model's device."""
+
+    def __init__(self, model: RHIS) -> None:
+        self.model = model
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: torch.device | str) -> None:
+        self.model.to(device)
+
+    def person_probability(self, image: torch.Tensor) -> torch.Tensor:
         return self.model.person_probability(image[None])
 
-    def _roi_masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor) -> RoIMasks:
-        if isinstance(self.model, OnnxRHIS):
-            return self.model.predict_rois([_rgb_array(image)], [boxes.cpu().numpy()], [scores.cpu().numpy()])[0]
+    def roi_masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor) -> RoIMasks:
         return self.model.predict_rois(image[None], [boxes], [scores])[0]
+
+
+class _OnnxRunner:
+    """An RHIS ONNX file in ONNX Runtime: uint8 arrays in, results on the CPU (ONNX Runtime places the work on its
+    providers' devices itself)."""
+
+    device = torch.device('cpu')
+
+    def __init__(self, model: OnnxRHIS) -> None:
+        self.model = model
+
+    def to(self, device: torch.device | str) -> None:
+        pass
+
+    def person_probability(self, image: torch.Tensor) -> torch.Tensor:
+        return self.model.person_probability(_rgb_array(image)).to(image.device)
+
+    def roi_masks(self, image: torch.Tensor, boxes: torch.Tensor, scores: torch.Tensor) -> RoIMasks:
+        return self.model.predict_rois([_rgb_array(image)], [boxes.cpu().numpy()], [scores.cpu().numpy()])[0]
 
 
 def _rgb_array(image: torch.Tensor) -> np.ndarray:
@@ -223,8 +253,7 @@ def on_predict_start(predictor: Any) -> None:
 def on_predict_postprocess_end(predictor: Any, segmenter: RHISSegmenter) -> None:
     """Ultralytics predictor callback: masks for the batch's results before they are plotted or saved (after the
     tracker's boxes, when tracking). Its time is RHIS's entry of ``Results.speed``."""
-    if not isinstance(segmenter.model, OnnxRHIS):        # ONNX Runtime picks its own device (its providers)
-        segmenter.model.to(predictor.device)
+    segmenter.runner.to(predictor.device)
     args = predictor.args
     start = time.perf_counter()
     unsegmented = segmenter(predictor.results, getattr(predictor, 'rhis_inputs', None),
