@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from .hierarchical_head import HierarchicalMaskHead
 from .layers import ConvBNAct
 
-__all__ = ['LightHierarchicalMaskHead', 'SeparableBlock']
+__all__ = ['LightHierarchicalMaskHead', 'LightMaskSizeHead', 'SeparableBlock']
 
 
 class SeparableBlock(nn.Module):
@@ -80,3 +80,18 @@ class LightHierarchicalMaskHead(HierarchicalMaskHead):
                       ) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.upsample(torch.cat([self.bgfg_out(bgfg), self.tnt_out(tnt)], dim=1), guide)
         return logits[:, :2], logits[:, 2:]
+
+
+class LightMaskSizeHead(LightHierarchicalMaskHead):
+    """:class:`LightHierarchicalMaskHead` whose branches predict at the mask size, as the full head's do: each branch's
+    features are upsampled, joined with the edge guide and turned into logits by a 3x3 convolution there (about 0.045
+    GMAC per person more), instead of predicting at the ROI size and upsampling the logits."""
+
+    def build_branches(self, c1: int, b: int) -> None:
+        self.bgfg_features = SeparableBlock(c1, b)
+        self.fg_gate = nn.Sequential(nn.Conv2d(b, c1, 1), nn.Sigmoid())
+        self.tnt_features = SeparableBlock(c1, b)
+        self.bgfg_out, self.tnt_out = (nn.Sequential(ConvBNAct(b + 1, b // 2 + 4), nn.Conv2d(b // 2 + 4, 2, 1))
+                                       for _ in range(2))
+
+    branch_logits = HierarchicalMaskHead.branch_logits
