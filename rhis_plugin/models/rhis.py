@@ -25,7 +25,7 @@ from torchvision.ops import roi_align
 
 from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks, mask_quality
 from .hierarchical_head import HierarchicalMaskHead
-from .light_head import LightHierarchicalMaskHead, LightMaskSizeHead
+from .light_head import LightFullStemHead, LightHierarchicalMaskHead, LightMaskSizeHead
 from .imagenet import encoder_normalization
 from .peopleseg_unet import PeopleSegUNet
 from .roi_encoder import RoIEncoder
@@ -38,7 +38,7 @@ __all__ = ['RHISConfig', 'RHIS']
 
 ARCHITECTURES = ('rhis', 'upstream', 'fcn', 'unet_in_box', 'box_filled')
 HEADS = {'hierarchical': HierarchicalMaskHead, 'light': LightHierarchicalMaskHead,
-         'light_mask_size': LightMaskSizeHead}
+         'light_mask_size': LightMaskSizeHead, 'light_full_stem': LightFullStemHead}
 
 
 @dataclass
@@ -54,11 +54,11 @@ class RHISConfig:
         roi_size: (height, width) of the ROI crop; the mask is twice that.
         decoder_channels: head widths at strides 16, 8, 4, 2, 1 of the ROI.
         branch_channels: width of the two hierarchical branches.
-        head: ``'hierarchical'`` (:class:`~rhis_plugin.models.hierarchical_head.HierarchicalMaskHead`) or
+        head: ``'hierarchical'`` (:class:`~rhis_plugin.models.hierarchical_head.HierarchicalMaskHead`),
             ``'light'`` (:class:`~rhis_plugin.models.light_head.LightHierarchicalMaskHead`: depthwise-separable,
-            branches at the ROI resolution, edge-guided upsampling; same outputs) or ``'light_mask_size'``
-            (:class:`~rhis_plugin.models.light_head.LightMaskSizeHead`: the light head with the full head's branch
-            outputs at the mask size).
+            branches at the ROI resolution, edge-guided upsampling; same outputs), or one of the light head's
+            ablations, each with one part of the full head: ``'light_mask_size'`` (branch outputs at the mask size)
+            and ``'light_full_stem'`` (the stem); see :mod:`rhis_plugin.models.light_head`.
         unet_decoder_channels: the people-seg UNet's decoder widths at strides 16 to 1 (smp's); the last one is the
             width of the UNet features the head crops.
         sampling_ratio: RoI Align samples per output cell and axis (>= 2: true area averaging).

@@ -28,7 +28,7 @@ def test_light_preset_meets_the_cost_targets():
     assert per_person < default_per_person / 4
 
 
-@pytest.mark.parametrize('head', ['light', 'light_mask_size'])
+@pytest.mark.parametrize('head', ['light', 'light_mask_size', 'light_full_stem'])
 def test_light_heads_train_with_the_full_heads_outputs(head):
     model = build_rhis(LIGHT, head=head, peopleseg_weights='random').train()
     out = model(torch.rand(2, 3, 96, 80), torch.tensor([[0, 0.1, 0.1, 0.6, 0.9], [1, 0.2, 0.0, 0.9, 1.0]]))
@@ -48,7 +48,7 @@ def test_separable_block_keeps_the_size_and_changes_the_width():
 
 
 def test_unknown_head_lists_the_options():
-    with pytest.raises(ValueError, match="head must be one of \\('hierarchical', 'light', 'light_mask_size'\\)"):
+    with pytest.raises(ValueError, match="head must be one of \\('hierarchical', 'light', 'light_mask_size', '"):
         build_rhis('rhis_lite0_64x48', head='tiny')
     with pytest.raises(ValueError, match='unet_decoder_channels'):
         build_rhis('rhis_lite0_64x48', unet_decoder_channels=(16, 8))
