@@ -16,6 +16,8 @@ the order of the runs. RHIS ROI encoders start from ImageNet (the reference arch
 ``<preset>_scratch`` is the same contender with its ROI encoder from scratch (the frozen UNet is the same for both),
 so the share of the ImageNet start is visible; ``<preset>_copy_paste`` the same contender trained with people pasted
 from other training images onto half of its samples (:mod:`rhis_plugin.data.copy_paste`), the one change.
+``--teacher FILE`` trains every contender with a frozen, trained RHIS teaching it on the same ROIs
+(:class:`rhis_plugin.training.Distillation`; its training is not part of the contender's budget: say so).
 
 Contenders are presets, trained with their family's loss: ``rhis_*`` and ``upstream_*`` with RHISLoss, ``fcn_*``
 with Mask R-CNN's BCE; ``fcn_*_dice_boundary`` is the FCN head with the terms of RHIS's loss that apply to a
@@ -47,11 +49,11 @@ import torch
 from rhis_plugin.data.coco_dataset import coco_person_dataset, datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
-from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, save_rhis
+from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_rhis, save_rhis
 from rhis_plugin.models.imagenet import imagenet_weights_name, load_imagenet_weights
 from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.data.occlusion import OCCLUDED
-from rhis_plugin.training import TrainConfig, train_peopleseg, train_rhis
+from rhis_plugin.training import Distillation, TrainConfig, train_peopleseg, train_rhis
 from rhis_plugin.utils.benchmark import machine_description, mean_sd, median_latency, write_json
 from rhis_plugin.utils.complexity import measure_complexity
 
@@ -94,6 +96,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--model-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='RHISConfig fields changed for every contender, e.g. '
                              'unet_decoder_channels=128,64,32,32,16 (a variant of a preset, measured as one change)')
+    parser.add_argument('--teacher', default=None,
+                        help="a trained RHIS file (e.g. another run's runs/*.pth) that teaches every trained "
+                             'contender on the same ROIs (distillation, the one change)')
+    parser.add_argument('--kd-weight', type=float, default=0.5, help="the teacher's share of the loss")
+    parser.add_argument('--kd-temperature', type=float, default=4.0)
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
@@ -107,6 +114,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.iters = sorted(set(args.iters))
     args.model_options = parse_model_options(parser, args.model_options)
+    if args.teacher is not None and not Path(args.teacher).is_file():
+        parser.error(f'--teacher: no such file: {args.teacher}')
+    if not 0 <= args.kd_weight <= 1 or args.kd_temperature <= 0:
+        parser.error('--kd-weight must be in [0, 1] and --kd-temperature > 0')
     return args
 
 
@@ -157,6 +168,13 @@ def model_options(args: argparse.Namespace) -> dict:
     """The RHISConfig overrides every contender gets: ``--model-options`` and ``--working-size``."""
     working = {} if args.working_size is None else {'working_size': args.working_size}
     return {**args.model_options, **working}
+
+
+def distillation_record(args: argparse.Namespace) -> dict | None:
+    """The teacher every trained contender learns from (``--teacher``), as runs record it; ``None`` without one."""
+    if args.teacher is None:
+        return None
+    return {'teacher': args.teacher, 'weight': args.kd_weight, 'temperature': args.kd_temperature}
 
 
 def init_seed(contender: str, seed: int) -> int:
@@ -218,12 +236,16 @@ def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: 
 
 def previous_run(path: Path, args: argparse.Namespace) -> dict:
     """The record of an earlier run of this (contender, seed) in ``path`` ({} if none); one made with other model
-    options (``--model-options``, ``--working-size``) stops the command instead of mixing into its summary."""
+    options (``--model-options``, ``--working-size``) or another teacher stops the command instead of mixing into its
+    summary."""
     done = json.loads(path.read_text()) if path.is_file() else {}
     options = json.loads(json.dumps(model_options(args)))      # as a record holds them (tuples: lists)
     if done.get('model_options', options) != options:
         raise SystemExit(f"{path} was made with model options {done['model_options']}, not {options}: use another "
                          '--out-dir')
+    if done and done.get('distillation') != distillation_record(args):
+        raise SystemExit(f"{path} was made with distillation {done.get('distillation')}, not "
+                         f'{distillation_record(args)}: use another --out-dir')
     return done
 
 
@@ -235,6 +257,7 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     model = build_rhis(preset, pretrained=imagenet_start(contender), peopleseg_weights=unet, **model_options(args))
     device_name = torch.cuda.get_device_name(args.device) if str(args.device).startswith('cuda') else 'cpu'
     record = {'contender': contender, 'seed': seed, 'preset': preset, 'model_options': model_options(args),
+              'distillation': distillation_record(args),
               'imagenet': imagenet_start(contender),
               'loss': type(loss_of(contender)).__name__ if loss_of(contender) else None, 'curve': {},
               'train_seconds': {}, 'device': device_name, 'complete': False}
@@ -258,7 +281,9 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
         cfg = TrainConfig(iters=args.iters[-1], batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois,
                           seed=seed, log_every=50, num_workers=args.workers,
                           copy_paste=COPY_PASTE_PROBABILITY if contender.endswith(COPY_PASTE) else 0.0)
-        train_rhis(model, train_set, cfg, loss_fn=loss, device=args.device, on_step=score)
+        teacher = None if args.teacher is None else Distillation(load_rhis(args.teacher), args.kd_weight,
+                                                                 args.kd_temperature)
+        train_rhis(model, train_set, cfg, loss_fn=loss, device=args.device, on_step=score, distillation=teacher)
         save_rhis(model.cpu(), path.with_suffix('.pth'), contender=contender, seed=seed)
     record['complete'] = True
     write_json(path, record)
@@ -351,7 +376,8 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {'command': 'python tools/bench_quality.py ' + shlex.join(argv if argv is not None else sys.argv[1:]),
                'train': args.train, 'val': args.val, 'peopleseg': unets,
                'image_size': args.image_size, 'working_size': args.working_size,
-               'model_options': args.model_options, 'batch_size': args.batch_size, 'max_rois': args.max_rois,
+               'model_options': args.model_options, 'distillation': distillation_record(args),
+               'batch_size': args.batch_size, 'max_rois': args.max_rois,
                'threads': args.threads, 'latency_size': list(args.latency_size), 'latency_machine': machine_description(),
                'contenders': summarise(records, latency, cost)}
     write_json(out_dir / 'summary.json', summary)

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['binary_kd_loss', 'softmax_kd_loss', 'FeatureMatching']
+__all__ = ['binary_kd_loss', 'softmax_kd_loss', 'mix_distillation', 'FeatureMatching']
 
 
 def _check(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> None:
@@ -38,6 +38,28 @@ def softmax_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, 
     log_t = F.log_softmax(teacher_logits.detach() / temperature, dim=dim)
     log_s = F.log_softmax(student_logits / temperature, dim=dim)
     return temperature ** 2 * (log_t.exp() * (log_t - log_s)).sum(dim).mean()
+
+
+def mix_distillation(losses: dict[str, torch.Tensor], student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                     weight: float, temperature: float, name: str = 'loss_kd') -> dict[str, torch.Tensor]:
+    """The loss terms of a student RHIS taught by a teacher on the same ROIs: ``(1 - weight)`` x each ground-truth
+    term, plus ``name`` = ``weight`` x :func:`softmax_kd_loss` over the 3 classes, the teacher's logits resized to
+    the student's mask size where their ROI sizes differ.
+
+    Example:
+        >>> terms = mix_distillation({'loss_ce': torch.tensor(1.0)}, torch.zeros(2, 3, 8, 6), torch.zeros(2, 3, 4, 3),
+        ...                          weight=0.5, temperature=4.0)
+        >>> {k: round(float(v), 3) for k, v in terms.items()}
+        {'loss_ce': 0.5, 'loss_kd': 0.0}
+    """
+    if not 0 <= weight <= 1:
+        raise ValueError(f'the distillation weight must be in [0, 1], got {weight}')
+    if teacher_logits.shape[-2:] != student_logits.shape[-2:]:
+        teacher_logits = F.interpolate(teacher_logits, size=student_logits.shape[-2:], mode='bilinear',
+                                       align_corners=False)
+    mixed = {key: (1 - weight) * value for key, value in losses.items()}
+    mixed[name] = weight * softmax_kd_loss(student_logits, teacher_logits, temperature)
+    return mixed
 
 
 class FeatureMatching(nn.Module):

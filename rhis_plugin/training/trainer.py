@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from ..data.coco_dataset import collate_samples
+from ..losses.distillation import mix_distillation
 from ..losses.rhis_loss import RHISLoss
 from ..models.rhis import RHIS
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
@@ -25,8 +26,8 @@ from ..data.augment import AugmentedDataset
 from ..data.copy_paste import CopyPasteConfig, CopyPasteDataset
 from .roi_targets import build_roi_targets, jitter_boxes, match_proposals
 
-__all__ = ['TrainConfig', 'add_train_arguments', 'resume_options', 'LearningCurve', 'optimise', 'train_loader',
-           'train_rhis', 'lr_factor']
+__all__ = ['TrainConfig', 'Distillation', 'add_train_arguments', 'resume_options', 'LearningCurve', 'optimise',
+           'train_loader', 'train_rhis', 'lr_factor']
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,35 @@ class TrainConfig:
     amp: bool = False                    # mixed precision: float16 + loss scaling on CUDA, bfloat16 on the CPU
     checkpoint: str | None = None        # training state saved here every checkpoint_every iterations (resumable)
     checkpoint_every: int = 100
+
+
+@dataclass
+class Distillation:
+    """A frozen teacher RHIS whose 3-class ROI masks the head learns besides the ground truth, on the same ROIs
+    (Hinton et al. 2015, :func:`~rhis_plugin.losses.mix_distillation`): ``(1 - weight)`` x the RHIS losses +
+    ``weight`` x T^2 KL at ``temperature`` (constant here; the mmdet path schedules it with DistillationScheduleHook).
+
+    Args:
+        teacher: a trained RHIS (e.g. a bigger preset); it is put in eval mode and never trained.
+        weight: share of the distillation term, in [0, 1].
+        temperature: softmax temperature T > 0.
+    """
+    teacher: RHIS
+    weight: float = 0.5
+    temperature: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weight <= 1 or self.temperature <= 0:
+            raise ValueError(f'distillation needs a weight in [0, 1] and a temperature > 0, got {self.weight} and '
+                             f'{self.temperature}')
+        self.teacher.eval().requires_grad_(False)
+
+    def losses(self, losses: dict[str, torch.Tensor], student: dict[str, torch.Tensor], images: torch.Tensor,
+               rois: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The student's loss terms mixed with the teacher's soft masks for the same ``images`` and ``rois``."""
+        with torch.no_grad():
+            teacher = self.teacher(images, rois)['masks']
+        return mix_distillation(losses, student['masks'], teacher.float(), self.weight, self.temperature)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, iters: int, lr: float) -> None:
@@ -246,7 +276,8 @@ def train_loader(dataset: Dataset, cfg: TrainConfig) -> DataLoader:
 def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), loss_fn: RHISLoss | None = None,
                device: str | torch.device = 'cpu', log: Callable[[str], None] = print,
                proposals_fn: Callable[[torch.Tensor], list[torch.Tensor]] | None = None,
-               on_step: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+               on_step: Callable[[int], None] | None = None,
+               distillation: Distillation | None = None) -> list[dict[str, float]]:
     """Trains the head on GT boxes (jittered). Returns the loss history, one dict per logged step.
 
     ``loss_fn(outputs, targets)`` defaults to :class:`RHISLoss`; any loss over the model's outputs and the 3-class
@@ -254,11 +285,14 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
     ``proposals_fn(images)`` (images [B, 3, H, W] in [0, 1]) may return a detector's pixel boxes per image:
     those overlapping a GT person (IoU >= 0.5) become extra training ROIs for that person. ``on_step(iterations)``
     runs after every iteration; a callback that evaluates the model leaves it in training mode again.
+    ``distillation`` adds a frozen teacher's soft masks on the same ROIs (:class:`Distillation`).
     """
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
     loss_fn = loss_fn or RHISLoss()
     model.to(device).train()
+    if distillation is not None:
+        distillation.teacher.to(device)
 
     def loss_step(batch: dict) -> dict | None:
         images = batch['images'].to(device)
@@ -279,7 +313,9 @@ def train_rhis(model: RHIS, dataset: Dataset, cfg: TrainConfig = TrainConfig(), 
             return None
         targets = build_roi_targets([m.to(device) for m in batch['masks']], rois_to_pixels(clip_rois(rois), *size),
                                     torch.cat(picked).to(device), model.mask_size, ignore_masks=batch['crowd'])
-        return loss_fn(model(images, rois), targets)
+        outputs = model(images, rois)
+        losses = loss_fn(outputs, targets)
+        return losses if distillation is None else distillation.losses(losses, outputs, images, rois)
 
     params = [p for p in model.parameters() if p.requires_grad]
     return optimise(params, train_loader(dataset, cfg), loss_step, cfg, log, on_step, model=model)

@@ -41,3 +41,22 @@ def test_model_options_change_every_contender_and_guard_earlier_runs(tmp_path, l
     assert tool.previous_run(run, tool.parse_args(common))['complete']
     run.write_text(json.dumps({'complete': True}))           # a record from before the option: taken as it is
     assert tool.previous_run(run, args)['complete']
+
+
+def test_teacher_is_checked_recorded_and_guards_earlier_runs(tmp_path, load_tool):
+    """--teacher: a file that must exist, recorded in every run; runs without it (or with another) are not mixed."""
+    tool = load_tool('bench_quality')
+    common = ['--train', 'a', '--val', 'b']
+    with pytest.raises(SystemExit):
+        tool.parse_args([*common, '--teacher', str(tmp_path / 'missing.pth')])
+    teacher = tmp_path / 'teacher.pth'
+    teacher.write_bytes(b'')
+    with pytest.raises(SystemExit):
+        tool.parse_args([*common, '--teacher', str(teacher), '--kd-weight', '1.5'])
+    args = tool.parse_args([*common, '--teacher', str(teacher), '--kd-temperature', '2'])
+    assert tool.distillation_record(args) == {'teacher': str(teacher), 'weight': 0.5, 'temperature': 2.0}
+    run = tmp_path / 'rhislight_lite0_64x48_seed0.json'
+    run.write_text(json.dumps({'complete': True, 'model_options': {}, 'distillation': None}))
+    with pytest.raises(SystemExit, match='distillation'):
+        tool.previous_run(run, args)
+    assert tool.previous_run(run, tool.parse_args(common))['complete']

@@ -1,9 +1,12 @@
-"""The shared training loop saves its state and resumes an interrupted run where it stopped."""
+"""The shared training loop saves its state and resumes an interrupted run where it stopped; the head's trainer takes a
+teacher."""
+import math
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from rhis_plugin.training import TrainConfig, optimise
+from rhis_plugin.training import Distillation, TrainConfig, optimise, train_rhis
 
 
 class _Stop(Exception):
@@ -74,3 +77,20 @@ def test_amp_runs_the_loss_step_under_autocast_and_still_learns():
         history = optimise(list(model.parameters()), data, loss_step, cfg, log=lambda m: None)
         assert history[-1]['loss'] < 1.0
     assert dtypes[0] == torch.float32 and dtypes[-1] == torch.bfloat16       # CPU autocast: bfloat16
+
+
+def test_a_teacher_adds_its_term_and_stays_frozen(tmp_path):
+    from rhis_plugin.data import SceneConfig, coco_person_dataset, generate_dataset
+    from rhis_plugin.models import build_rhis
+    generate_dataset(tmp_path / 'data', 2, 0, SceneConfig(height=64, width=64))
+    torch.manual_seed(0)
+    student = build_rhis('rhislight_lite0_64x48', peopleseg_weights='random')
+    teacher = build_rhis('rhis_lite0_64x48', roi_size=(32, 24), peopleseg_weights='random')   # another mask size
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    history = train_rhis(student, coco_person_dataset(tmp_path / 'data', (64, 64)), TrainConfig(iters=2, batch_size=2,
+                         log_every=1), log=lambda message: None, distillation=Distillation(teacher, 0.5, 2.0))
+    assert all('loss_kd' in entry and math.isfinite(entry['loss_kd']) for entry in history)
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
+    with pytest.raises(ValueError, match='weight in'):
+        Distillation(teacher, 1.5)

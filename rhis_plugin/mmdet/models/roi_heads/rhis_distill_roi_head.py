@@ -10,12 +10,11 @@ DistillationScheduleHook.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import InstanceList
 
-from rhis_plugin.losses.distillation import FeatureMatching, softmax_kd_loss
+from rhis_plugin.losses.distillation import FeatureMatching, mix_distillation
 from rhis_plugin.models import build_rhis
 from ...runner.checkpoint import load_rhis_checkpoint
 from ..utils.frozen_teacher import FrozenTeacherMixin
@@ -56,12 +55,8 @@ class RHISDistillRoIHead(FrozenTeacherMixin, RHISRoIHead):
         student = self.rhis(images, rois, image_sizes=sizes)
         with torch.no_grad():
             teacher_out = teacher(images, rois, with_features=True, image_sizes=sizes)
-        losses = {name: (1 - a) * value for name, value in self.rhis_losses(student, targets).items()}
-        teacher_logits = teacher_out['masks']
-        if teacher_logits.shape[-2:] != student['masks'].shape[-2:]:
-            teacher_logits = F.interpolate(teacher_logits, size=student['masks'].shape[-2:], mode='bilinear',
-                                           align_corners=False)
-        losses['loss_rhis_kd'] = a * softmax_kd_loss(student['masks'], teacher_logits, self.kd_temperature)
+        losses = mix_distillation(self.rhis_losses(student, targets), student['masks'], teacher_out['masks'], a,
+                                  self.kd_temperature, name='loss_rhis_kd')
         if self.feature_matching is not None:
             losses['loss_rhis_feature'] = self.feature_weight * self.feature_matching([student['features']],
                                                                                       [teacher_out['features']])
