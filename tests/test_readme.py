@@ -75,13 +75,21 @@ def is_benchmark(command: str) -> bool:
     return Path(shlex.split(command)[1]).name in TINY_TOOLS
 
 
-def seed_repeats(commands: list[str]) -> set[str]:
-    """Commands that repeat an earlier one with another ``--seed`` (and output file) only: the same code path."""
+# Flags whose values do not change a benchmark's code path: seeds, output paths, and --model-options (the options
+# themselves are tested with the models; an earlier line with --model-options runs the option-parsing path).
+SAME_PATH_FLAGS = ('--seed', '--seeds', '--out', '--out-dir', '--model-options')
+
+
+def same_path_repeats(commands: list[str]) -> set[str]:
+    """Commands that repeat an earlier one up to the values of ``SAME_PATH_FLAGS``: the same code path."""
     seen, repeats = set(), set()
     for command in commands:
-        args, key = shlex.split(command), []
-        for previous, arg in zip([''] + args, args):
-            if arg not in ('--seed', '--out') and previous not in ('--seed', '--out'):
+        key, skipping = [], False
+        for arg in shlex.split(command):
+            if arg.startswith('--'):
+                skipping = arg in SAME_PATH_FLAGS
+                key.append(arg)
+            elif not skipping:
                 key.append(arg)
         key = tuple(key)
         if key in seen:
@@ -246,9 +254,9 @@ BENCHMARK_GROUPS = {'speed': ('bench_speed.py',), 'quality': ('bench_quality.py'
 
 
 def benchmark_groups() -> dict[str, list[str]]:
-    """The Results section's benchmark commands by group, in README order, seed-only repeats left out."""
+    """The Results section's benchmark commands by group, in README order, same-path repeats left out."""
     benchmarks = [c for c in commands('python tools/') if is_benchmark(c)]
-    benchmarks = [c for c in benchmarks if c not in seed_repeats(benchmarks)]
+    benchmarks = [c for c in benchmarks if c not in same_path_repeats(benchmarks)]
     tool = {c: Path(shlex.split(c)[1]).name for c in benchmarks}
     setup = [c for c in benchmarks if tool[c] == 'merge_coco.py']
     named = {t for tools in BENCHMARK_GROUPS.values() for t in tools}

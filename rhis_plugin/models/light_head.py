@@ -18,8 +18,9 @@ gate and the target/non-target branch no spatial attention (the coarser stages k
 The decoder, the gating and the outputs are the full head's (this class subclasses it), so losses, distillation,
 export and paste-back need no change.
 
-:class:`LightMaskSizeHead` and :class:`LightFullStemHead` each take back one part of the full head (its mask-size
-branch outputs, its stem): ablations that measure where the light head loses mask AP (README, "Where the light preset
+:class:`LightMaskSizeHead`, :class:`LightFullStemHead`, :class:`LightResidualBlocksHead` and :class:`LightAttentionHead`
+each take back one part of the full head (its mask-size branch outputs, its stem, its decoder blocks, its two
+attention modules): ablations that measure where the light head loses mask AP (README, "Where the light preset
 loses its mask AP").
 """
 from __future__ import annotations
@@ -29,9 +30,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .hierarchical_head import HierarchicalMaskHead
-from .layers import ConvBNAct
+from .layers import ConvBNAct, ResidualBlock, SpatialAttention
 
-__all__ = ['LightFullStemHead', 'LightHierarchicalMaskHead', 'LightMaskSizeHead', 'SeparableBlock']
+__all__ = ['LightAttentionHead', 'LightFullStemHead', 'LightHierarchicalMaskHead', 'LightMaskSizeHead', 'LightResidualBlocksHead',
+           'SeparableBlock']
 
 
 class SeparableBlock(nn.Module):
@@ -107,3 +109,23 @@ class LightFullStemHead(LightHierarchicalMaskHead):
     channels), where the light stem filters each input channel alone before mixing them."""
 
     build_stem = HierarchicalMaskHead.build_stem
+
+
+class LightResidualBlocksHead(LightHierarchicalMaskHead):
+    """:class:`LightHierarchicalMaskHead` with the full head's decoder blocks: two full 3x3 convolutions with a
+    shortcut at every decoder stage, where the light head's blocks filter each channel alone between two 1x1
+    convolutions (its stem, branches and gates stay the light head's)."""
+
+    block = ResidualBlock
+
+
+class LightAttentionHead(LightHierarchicalMaskHead):
+    """:class:`LightHierarchicalMaskHead` with the full head's two attention modules, which the light head drops for
+    latency: the attention gate on the ROI-size skip (the stem's output) and the spatial attention after the
+    target/non-target branch's features."""
+
+    gated_stages = HierarchicalMaskHead.gated_stages
+
+    def build_branches(self, c1: int, b: int) -> None:
+        super().build_branches(c1, b)
+        self.tnt_features = nn.Sequential(SeparableBlock(c1, b), SpatialAttention())
