@@ -56,7 +56,7 @@ class _DecoderStage(nn.Module):
 class HierarchicalMaskHead(nn.Module):
     """Decoder + hierarchical branches.
 
-    Subclasses change the blocks (``block``), which decoder stages gate their skips (``gated_stages``), the stem and
+    Subclasses change each decoder stage's block (``blocks``), which decoder stages gate their skips (``gated_stages``), the stem and
     the branches' output layers (:meth:`build_branches`, :meth:`branch_logits`); the decoder, the gating of branch 2
     by branch 1 and the outputs stay this class's.
 
@@ -68,7 +68,7 @@ class HierarchicalMaskHead(nn.Module):
         aux_heads: build the contour and distance heads used by the training losses.
     """
 
-    block: type = ResidualBlock
+    blocks: tuple[type, ...] = (ResidualBlock,) * 4                # decoder blocks at strides 8, 4, 2, 1
     gated_stages: tuple[bool, ...] = (True, True, True, True)    # attention gates at strides 8, 4, 2, 1
 
     def __init__(self, encoder_channels: Sequence[int], stem_in_channels: int,
@@ -81,9 +81,10 @@ class HierarchicalMaskHead(nn.Module):
         self.bottleneck = nn.Sequential(ConvBNAct(encoder_channels[3], c16, 1), CBAM(c16))
         self.stem = self.build_stem(stem_in_channels, c1)
         self.stages = nn.ModuleList([
-            _DecoderStage(c_in, c_skip, c_out, self.block, gated)
-            for (c_in, c_skip, c_out), gated in zip(((c16, encoder_channels[2], c8), (c8, encoder_channels[1], c4),
-                                                     (c4, encoder_channels[0], c2), (c2, c1, c1)), self.gated_stages)
+            _DecoderStage(c_in, c_skip, c_out, block, gated)
+            for (c_in, c_skip, c_out), block, gated in zip(((c16, encoder_channels[2], c8), (c8, encoder_channels[1], c4),
+                                                            (c4, encoder_channels[0], c2), (c2, c1, c1)),
+                                                           self.blocks, self.gated_stages)
         ])
         self.build_branches(c1, branch_channels)
         self.aux_heads = aux_heads

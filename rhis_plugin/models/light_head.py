@@ -18,9 +18,9 @@ gate and the target/non-target branch no spatial attention (the coarser stages k
 The decoder, the gating and the outputs are the full head's (this class subclasses it), so losses, distillation,
 export and paste-back need no change.
 
-:class:`LightMaskSizeHead`, :class:`LightFullStemHead`, :class:`LightResidualBlocksHead` and :class:`LightAttentionHead`
-each take back one part of the full head (its mask-size branch outputs, its stem, its decoder blocks, its two
-attention modules): ablations that measure where the light head loses mask AP (README, "Where the light preset
+:class:`LightMaskSizeHead`, :class:`LightFullStemHead`, :class:`LightResidualBlocksHead` (:class:`LightCoarseResidualHead`
+at the coarse stages only) and :class:`LightAttentionHead` each take back one part of the full head (its mask-size
+branch outputs, its stem, its decoder blocks, its two attention modules): ablations that measure where the light head loses mask AP (README, "Where the light preset
 loses its mask AP").
 """
 from __future__ import annotations
@@ -32,8 +32,8 @@ import torch.nn.functional as F
 from .hierarchical_head import HierarchicalMaskHead
 from .layers import ConvBNAct, ResidualBlock, SpatialAttention
 
-__all__ = ['LightAttentionHead', 'LightFullStemHead', 'LightHierarchicalMaskHead', 'LightMaskSizeHead', 'LightResidualBlocksHead',
-           'SeparableBlock']
+__all__ = ['LightAttentionHead', 'LightCoarseResidualHead', 'LightFullStemHead', 'LightHierarchicalMaskHead',
+           'LightMaskSizeHead', 'LightResidualBlocksHead', 'SeparableBlock']
 
 
 class SeparableBlock(nn.Module):
@@ -67,7 +67,7 @@ class LightHierarchicalMaskHead(HierarchicalMaskHead):
     """:class:`HierarchicalMaskHead` with depthwise-separable blocks, predicting at the ROI resolution (same
     arguments and outputs)."""
 
-    block = SeparableBlock
+    blocks = (SeparableBlock,) * 4
     gated_stages = (True, True, True, False)
 
     def build_stem(self, in_channels: int, out_channels: int) -> nn.Module:
@@ -116,7 +116,15 @@ class LightResidualBlocksHead(LightHierarchicalMaskHead):
     shortcut at every decoder stage, where the light head's blocks filter each channel alone between two 1x1
     convolutions (its stem, branches and gates stay the light head's)."""
 
-    block = ResidualBlock
+    blocks = (ResidualBlock,) * 4
+
+
+class LightCoarseResidualHead(LightHierarchicalMaskHead):
+    """:class:`LightHierarchicalMaskHead` with the full head's residual blocks at the coarse decoder stages (strides 8,
+    4 and 2 of the ROI, about 0.03 GMAC per person more) and its own separable block at the ROI size, where a full
+    block costs the most (about 0.045 more); :class:`LightResidualBlocksHead` has them at every stage."""
+
+    blocks = (ResidualBlock,) * 3 + (SeparableBlock,)
 
 
 class LightAttentionHead(LightHierarchicalMaskHead):

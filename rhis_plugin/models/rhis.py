@@ -25,8 +25,8 @@ from torchvision.ops import roi_align
 
 from ..postprocess.paste import PastedMasks, PostprocessConfig, RoIMasks, mask_quality
 from .hierarchical_head import HierarchicalMaskHead
-from .light_head import (LightAttentionHead, LightFullStemHead, LightHierarchicalMaskHead, LightMaskSizeHead,
-                         LightResidualBlocksHead)
+from .light_head import (LightAttentionHead, LightCoarseResidualHead, LightFullStemHead, LightHierarchicalMaskHead,
+                         LightMaskSizeHead, LightResidualBlocksHead)
 from .imagenet import encoder_normalization
 from .peopleseg_unet import PeopleSegUNet
 from .roi_encoder import RoIEncoder
@@ -40,7 +40,8 @@ __all__ = ['RHISConfig', 'RHIS']
 ARCHITECTURES = ('rhis', 'upstream', 'fcn', 'unet_in_box', 'box_filled')
 HEADS = {'hierarchical': HierarchicalMaskHead, 'light': LightHierarchicalMaskHead,
          'light_mask_size': LightMaskSizeHead, 'light_full_stem': LightFullStemHead,
-         'light_residual_blocks': LightResidualBlocksHead, 'light_attention': LightAttentionHead}
+         'light_residual_blocks': LightResidualBlocksHead, 'light_coarse_residual': LightCoarseResidualHead,
+         'light_attention': LightAttentionHead}
 
 
 @dataclass
@@ -60,7 +61,8 @@ class RHISConfig:
             ``'light'`` (:class:`~rhis_plugin.models.light_head.LightHierarchicalMaskHead`: depthwise-separable,
             branches at the ROI resolution, edge-guided upsampling; same outputs), or one of the light head's
             ablations, each with one part of the full head: ``'light_mask_size'`` (branch outputs at the mask size),
-            ``'light_full_stem'`` (the stem), ``'light_residual_blocks'`` (the decoder blocks) and
+            ``'light_full_stem'`` (the stem), ``'light_residual_blocks'`` (the decoder blocks;
+            ``'light_coarse_residual'``: at strides 8, 4 and 2 only) and
             ``'light_attention'`` (the ROI-size attention gate and the target/non-target spatial attention); see :mod:`rhis_plugin.models.light_head`.
         unet_decoder_channels: the people-seg UNet's decoder widths at strides 16 to 1 (smp's); the last one is the
             width of the UNet features the head crops.

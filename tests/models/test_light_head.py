@@ -29,7 +29,7 @@ def test_light_preset_meets_the_cost_targets():
 
 
 @pytest.mark.parametrize('head', ['light', 'light_mask_size', 'light_full_stem', 'light_residual_blocks',
-                                  'light_attention'])
+                                  'light_coarse_residual', 'light_attention'])
 def test_light_heads_train_with_the_full_heads_outputs(head):
     model = build_rhis(LIGHT, head=head, peopleseg_weights='random').train()
     out = model(torch.rand(2, 3, 96, 80), torch.tensor([[0, 0.1, 0.1, 0.6, 0.9], [1, 0.2, 0.0, 0.9, 1.0]]))
