@@ -295,7 +295,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
         outputs[out] = (command, json.loads((tmp_path / out).read_text()), result.stdout)
     assert len(outputs) == len([c for c in benchmarks if 'merge_coco' not in c]) > 0
     for out, (command, results, printed) in outputs.items():
-        if 'kd_' in out:
+        if 'kd_ablation' in command:
             metric = 'peopleseg/iou' if results['stage'] == 'peopleseg' else 'coco/segm_mAP'
             # A command given --teacher-checkpoint reuses that teacher (the later seeds) and trains only students.
             teacher = set() if '--teacher-checkpoint' in command else {'teacher'}
@@ -356,6 +356,8 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
                     for c in cells.values():
                         assert {'segm_AP', 'segm_AP_sd', 'segm_AP_occluded', 'target_iou', 'unet_iou'} <= set(c)
             assert '| contender | iterations | seeds | mask AP |' in printed
+            teacher = flag_values(shlex.split(command), '--teacher')    # an earlier line's trained checkpoint
+            assert (results['distillation'] or {}).get('teacher') == (teacher[0] if teacher else None)
     plots = [flag_values(shlex.split(command), '--plot') for command, _, _ in outputs.values()]
     assert all((tmp_path / p).stat().st_size > 1000 for paths in plots for p in paths)
     assert group != 'quality' or sum(plots, []) == ['docs/results/ap_vs_latency.png', 'docs/results/same_boxes.png']
