@@ -56,9 +56,9 @@ class _DecoderStage(nn.Module):
 class HierarchicalMaskHead(nn.Module):
     """Decoder + hierarchical branches.
 
-    Subclasses change each decoder stage's block (``blocks``), which decoder stages gate their skips (``gated_stages``), the stem and
-    the branches' output layers (:meth:`build_branches`, :meth:`branch_logits`); the decoder, the gating of branch 2
-    by branch 1 and the outputs stay this class's.
+    Subclasses change each decoder stage's block (``blocks``), which stages gate their skips (``gated_stages``), the
+    stem and the branches' output layers (:meth:`build_branches`, :meth:`branch_logits`); the decoder, the gating of
+    branch 2 by branch 1 and the outputs stay this class's.
 
     Args:
         encoder_channels: channels of the encoder features at strides 2, 4, 8, 16.
@@ -80,12 +80,10 @@ class HierarchicalMaskHead(nn.Module):
         c16, c8, c4, c2, c1 = decoder_channels
         self.bottleneck = nn.Sequential(ConvBNAct(encoder_channels[3], c16, 1), CBAM(c16))
         self.stem = self.build_stem(stem_in_channels, c1)
-        self.stages = nn.ModuleList([
-            _DecoderStage(c_in, c_skip, c_out, block, gated)
-            for (c_in, c_skip, c_out), block, gated in zip(((c16, encoder_channels[2], c8), (c8, encoder_channels[1], c4),
-                                                            (c4, encoder_channels[0], c2), (c2, c1, c1)),
-                                                           self.blocks, self.gated_stages)
-        ])
+        widths = ((c16, encoder_channels[2], c8), (c8, encoder_channels[1], c4), (c4, encoder_channels[0], c2),
+                  (c2, c1, c1))    # (input, skip, output) at strides 8, 4, 2, 1
+        self.stages = nn.ModuleList([_DecoderStage(*channels, block, gated)
+                                     for channels, block, gated in zip(widths, self.blocks, self.gated_stages)])
         self.build_branches(c1, branch_channels)
         self.aux_heads = aux_heads
         if aux_heads:

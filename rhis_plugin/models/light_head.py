@@ -18,10 +18,10 @@ gate and the target/non-target branch no spatial attention (the coarser stages k
 The decoder, the gating and the outputs are the full head's (this class subclasses it), so losses, distillation,
 export and paste-back need no change.
 
-:class:`LightMaskSizeHead`, :class:`LightFullStemHead`, :class:`LightResidualBlocksHead` (:class:`LightCoarseResidualHead`
-at the coarse stages only) and :class:`LightAttentionHead` each take back one part of the full head (its mask-size
-branch outputs, its stem, its decoder blocks, its two attention modules): ablations that measure where the light head loses mask AP (README, "Where the light preset
-loses its mask AP").
+:class:`LightMaskSizeHead`, :class:`LightFullStemHead`, :class:`LightResidualBlocksHead`
+(:class:`LightCoarseResidualHead` at the coarse stages only) and :class:`LightAttentionHead` each take back one part of
+the full head (its mask-size branch outputs, its stem, its decoder blocks, its two attention modules): ablations that
+measure where the light head loses mask AP (README, "Where the light preset loses its mask AP").
 """
 from __future__ import annotations
 
@@ -136,4 +136,4 @@ class LightAttentionHead(LightHierarchicalMaskHead):
 
     def build_branches(self, c1: int, b: int) -> None:
         super().build_branches(c1, b)
-        self.tnt_features = nn.Sequential(SeparableBlock(c1, b), SpatialAttention())
+        self.tnt_features = nn.Sequential(self.tnt_features, SpatialAttention())

@@ -62,8 +62,8 @@ class RHISConfig:
             branches at the ROI resolution, edge-guided upsampling; same outputs), or one of the light head's
             ablations, each with one part of the full head: ``'light_mask_size'`` (branch outputs at the mask size),
             ``'light_full_stem'`` (the stem), ``'light_residual_blocks'`` (the decoder blocks;
-            ``'light_coarse_residual'``: at strides 8, 4 and 2 only) and
-            ``'light_attention'`` (the ROI-size attention gate and the target/non-target spatial attention); see :mod:`rhis_plugin.models.light_head`.
+            ``'light_coarse_residual'``: at strides 8, 4 and 2 only) and ``'light_attention'`` (the ROI-size attention
+            gate and the target/non-target spatial attention); see :mod:`rhis_plugin.models.light_head`.
         unet_decoder_channels: the people-seg UNet's decoder widths at strides 16 to 1 (smp's); the last one is the
             width of the UNet features the head crops.
         sampling_ratio: RoI Align samples per output cell and axis (>= 2: true area averaging).
