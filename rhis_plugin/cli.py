@@ -15,6 +15,8 @@ import argparse
 import sys
 from typing import Any, Sequence
 
+from .weights import STARTER_PRESET
+
 __all__ = ['main']
 
 
@@ -35,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
                       help='instead: train briefly on generated scenes, then score and draw the held-out ones')
     demo.add_argument('--train', help='instead: train briefly on this COCO person folder (with --val)')
     demo.add_argument('--val', help='COCO person folder for evaluation (with --train)')
-    demo.add_argument('--preset', default='rhis_lite0_64x48', help='what --synthetic / --train train')
+    demo.add_argument('--preset', default=STARTER_PRESET,
+                      help="what --synthetic / --train train (default: the starter's, whose UNet --peopleseg puts in)")
     demo.add_argument('--init', default=None,
                       help="with --synthetic / --train: fine-tune this whole model ('starter' or an RHIS checkpoint) "
                            'instead of training --preset from ImageNet')

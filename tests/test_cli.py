@@ -14,6 +14,7 @@ from PIL import Image
 from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
 from rhis_plugin.deploy import export_onnx
 from rhis_plugin.models import build_rhis, save_rhis
+from rhis_plugin.weights import STARTER_NAME, STARTER_PRESET
 
 # One pytest-xdist worker runs this module: its models and ONNX files (the module fixture) are made once.
 pytestmark = pytest.mark.xdist_group('cli')
@@ -227,7 +228,7 @@ def test_demo_trains_briefly_on_generated_scenes_from_a_pretrained_start(tmp_pat
     assert {'target_iou', 'box_filled_iou', 'segm_AP', 'segm_AP50'} <= set(metrics)
     assert 'mask AP, image space' in (out / 'metrics.md').read_text() and str(out) in result.stdout
     from rhis_plugin.models import load_rhis, peopleseg_origin
-    assert 'rhis_lite0_64x48_coco_person.pth' in peopleseg_origin(load_rhis(out / 'rhis_demo.pth'))
+    assert STARTER_NAME in peopleseg_origin(load_rhis(out / 'rhis_demo.pth'))
 
 
 def test_demo_fine_tunes_the_starter_with_init(tmp_path):
@@ -235,4 +236,4 @@ def test_demo_fine_tunes_the_starter_with_init(tmp_path):
                   '--num-train', '4', '--num-val', '2', cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / 'demo' / 'metrics.json').read_text())
-    assert metrics['preset'] == 'rhis_lite0_64x48' and metrics['iterations'] == 2 and metrics['amp'] is False
+    assert metrics['preset'] == STARTER_PRESET and metrics['iterations'] == 2 and metrics['amp'] is False

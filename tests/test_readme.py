@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rhis_plugin.models.presets import DEFAULT_PRESET
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / 'README.md').read_text()
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -49,7 +51,7 @@ TINY_TOOLS = {
                          '--peopleseg-iters', '1', '--max-rois', '1', '--latency-size', '64', '64'],
     'bench_peopleseg.py': ['--iters', '1', '--image-size', '64', '64', '--batch-size', '2', '--encoders', 'b0', 'b1'],
     # upstream_b0_64x48: the reference, so that the speed-ups over it are computed as well.
-    'bench_speed.py': ['--presets', 'rhis_lite0_64x48', 'upstream_b0_64x48', '--rois', '10',
+    'bench_speed.py': ['--presets', DEFAULT_PRESET, 'upstream_b0_64x48', '--rois', '10',
                        '--frame-sizes', '64x64', '96x128', '--detector-size', '64', '--repeats', '1', '--warmup', '0',
                        '--rounds', '1',
                        '--backends', 'torch_cpu', 'ort_cpu'],     # int8: tests/tools/test_bench_speed.py
@@ -315,9 +317,9 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
                                                     for v in row['val'].values())
             assert '| rhis_lite0_64x48 | ImageNet |' in printed
         elif 'speed' in out:
-            ours = results['rhis']['rhis_lite0_64x48']
-            assert list(results['rhis']) == ['rhis_lite0_64x48', 'upstream_b0_64x48']    # the default leads
-            assert results['summary']['preset'] == 'rhis_lite0_64x48' and results['summary']['rhis_overhead'] > 0
+            ours = results['rhis'][DEFAULT_PRESET]
+            assert list(results['rhis']) == [DEFAULT_PRESET, 'upstream_b0_64x48']    # the default leads
+            assert results['summary']['preset'] == DEFAULT_PRESET and results['summary']['rhis_overhead'] > 0
             assert set(results['detectors']) == {'yolo11n', 'yolo11n-seg'}
             assert set(ours['torch_cpu']) >= {'params', 'macs_per_roi', 'macs_per_image', 'latency_ms', 'peak_rss_mb',
                                               'paste_ms'}

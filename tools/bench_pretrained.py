@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rhis_plugin.models.presets import preset_config
 from rhis_plugin.utils.benchmark import mean_sd, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         if not unet_json.is_file() or (heads_missing and not unet.is_file()):   # resumes: keep a finished arm's UNet
             run([sys.executable, str(ROOT / 'tools' / 'train_peopleseg.py'), '--train', *args.train,
                  '--val', *args.val, '--encoder', spec['encoder'], *start, '--iters', str(args.peopleseg_iters),
+                 '--decoder-channels', *map(str, preset_config(spec['preset']).unet_decoder_channels),
                  '--working-size', str(args.working_size), '--seed', '0', '--out', str(unet),
                  '--metrics', str(unet_json), *common])
         heads = []

@@ -49,13 +49,14 @@ import torch
 from rhis_plugin.data.coco_dataset import coco_person_dataset, datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
-from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_rhis, save_rhis
+from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_rhis, preset_config, save_rhis
 from rhis_plugin.models.imagenet import imagenet_weights_name, load_imagenet_weights
 from rhis_plugin.models.rhis import RHIS
 from rhis_plugin.data.occlusion import OCCLUDED
 from rhis_plugin.training import Distillation, TrainConfig, train_peopleseg, train_rhis
 from rhis_plugin.utils.benchmark import machine_description, mean_sd, median_latency, write_json
 from rhis_plugin.utils.complexity import measure_complexity
+from rhis_plugin.weights import STARTER, STARTER_PRESET
 
 DEFAULT_CONTENDERS = ['rhis_lite0_64x48', 'upstream_lite0_64x48', 'fcn_lite0_14x14', 'fcn_lite0_14x14_dice_boundary',
                       'unet_in_box_lite0', 'box_filled']
@@ -215,6 +216,13 @@ def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: 
             raise SystemExit('the contenders use different people-seg UNets (encoder, decoder widths or working size): '
                              'one set of weights cannot serve them all; use --peopleseg train (one UNet per '
                              'architecture, trained alike) or bench them in separate runs')
+        starter = preset_config(STARTER_PRESET)
+        unfit = [c for c, a in architectures.items()
+                 if args.peopleseg == STARTER and a[:2] != (starter.unet_encoder, starter.unet_decoder_channels)]
+        if unfit:
+            raise SystemExit(f"--peopleseg starter: the starter's UNet ({STARTER_PRESET}'s decoder widths "
+                             f"{starter.unet_decoder_channels}) does not fit {', '.join(unfit)}; use --peopleseg train (one UNet per "
+                             'architecture, trained here) or a checkpoint of their UNet')
         return dict.fromkeys(contenders, args.peopleseg)
     paths = {}
     for architecture in dict.fromkeys(architectures.values()):

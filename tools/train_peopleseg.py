@@ -3,7 +3,8 @@
 
 Stage 1 of three: this UNet, then the RHIS head on top of it (tools/train_rhis.py --peopleseg), then detector + head.
 The mmengine route to the same stage is configs/mmdet/peopleseg/. Folders are PATH or PATH:train / PATH:val (the
-coco-val-fifth split of a folder without subfolders).
+coco-val-fifth split of a folder without subfolders). The UNet is the default preset's (decoder widths and working
+size) unless --decoder-channels / --working-size say otherwise: a UNet fits the presets with its decoder widths.
 
 Example (synthetic data, a few CPU minutes):
     python tools/make_synthetic.py --out data/syn/train --num-images 120 --height 128 --width 128
@@ -20,10 +21,12 @@ from pathlib import Path
 import torch
 
 from rhis_plugin.data import coco_person_dataset
-from rhis_plugin.models import PEOPLESEG_ENCODERS, PeopleSegUNet, load_imagenet_weights
+from rhis_plugin.models import DEFAULT_PRESET, PEOPLESEG_ENCODERS, PeopleSegUNet, load_imagenet_weights, preset_config
 from rhis_plugin.models.imagenet import imagenet_weights_name
 from rhis_plugin.training import (LearningCurve, TrainConfig, add_train_arguments, evaluate_peopleseg,
                                   resume_options, train_peopleseg)
+
+DEFAULT_UNET = preset_config(DEFAULT_PRESET)      # stage 1 trains the default preset's UNet unless told
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,8 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f'UNet encoder: {", ".join(PEOPLESEG_ENCODERS)} or any smp encoder name')
     parser.add_argument('--pretrained', action='store_true',
                         help="start the encoder from ImageNet weights installed offline (the 'pretrained' extra)")
-    parser.add_argument('--working-size', type=int, default=320,
-                        help='train on images letterboxed to this square size (RHIS runs the UNet at it)')
+    parser.add_argument('--decoder-channels', type=int, nargs=5, default=list(DEFAULT_UNET.unet_decoder_channels),
+                        metavar='C', help="the UNet decoder's widths, a preset's unet_decoder_channels (default: the "
+                                          f"default preset's, {DEFAULT_PRESET}; rhis_lite0_64x48's: 256 128 64 32 16)")
+    parser.add_argument('--working-size', type=int, default=DEFAULT_UNET.working_size,
+                        help='train on images letterboxed to this square size (RHIS runs the UNet at it; default: the '
+                             "default preset's)")
     add_train_arguments(parser, iters=600, lr=1e-3)
     parser.add_argument('--out', required=True, help='where to save the UNet (an smp state dict, .pth)')
     parser.add_argument('--metrics', help='write the metrics as JSON here')
@@ -55,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    unet = PeopleSegUNet(args.encoder, frozen=False)
+    unet = PeopleSegUNet(args.encoder, frozen=False, decoder_channels=tuple(args.decoder_channels))
     if args.pretrained:
         name = imagenet_weights_name(unet.encoder_name)
         if name is None:
@@ -72,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return {spec: {k: s[k] for k in ('iou', 'dice', 'precision', 'recall')} for spec, s in scores.items()}
     curve = LearningCurve(args.eval_at, score, args.metrics)
     history = train_peopleseg(unet, train, cfg, device=args.device, on_step=curve)
-    metrics = {'encoder': unet.encoder_name, 'pretrained': args.pretrained, 'train_images': len(train),
+    metrics = {'encoder': unet.encoder_name, 'decoder_channels': list(unet.decoder_channels),
+               'working_size': args.working_size, 'pretrained': args.pretrained, 'train_images': len(train),
                'iters': args.iters, 'augment': args.augment, 'copy_paste': args.copy_paste, 'amp': args.amp,
                'train_seconds': round(time.perf_counter() - start, 1),
                'final_loss': history[-1]['loss'] if history else float('nan'), 'val': score(), 'curve': curve.points}

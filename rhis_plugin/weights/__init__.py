@@ -1,6 +1,7 @@
 """Weights shipped inside the package: the starter model (see ``README.md`` in this folder, its card).
 
-``rhis_lite0_64x48_coco_person.pth`` is an RHIS ``rhis_lite0_64x48`` (people-seg UNet and head, float16) trained by
+``rhislightres_lite0_64x48_coco_person.pth`` is an RHIS ``rhislightres_lite0_64x48`` (people-seg UNet and head,
+float16) trained by
 ``tools/train_starter.py`` on COCO train2017 images and annotations only (CC BY 4.0). It is the default model of
 ``add_rhis``, ``rhis-yolo``, ``rhis predict`` and ``rhis demo``, and its UNet the default stage-1 weights of the
 training entry points for presets with the same UNet encoder.
@@ -11,8 +12,8 @@ from pathlib import Path
 
 __all__ = ['STARTER_NAME', 'STARTER_PRESET', 'STARTER', 'starter_path', 'resolve_weights']
 
-STARTER_NAME = 'rhis_lite0_64x48_coco_person.pth'
-STARTER_PRESET = 'rhis_lite0_64x48'
+STARTER_PRESET = 'rhislightres_lite0_64x48'
+STARTER_NAME = f'{STARTER_PRESET}_coco_person.pth'
 STARTER = 'starter'          # the name every entry point accepts for this file
 
 

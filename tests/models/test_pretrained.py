@@ -38,6 +38,10 @@ def test_peopleseg_checkpoint_from_smp(tmp_path):
         assert torch.equal(model.peopleseg.state_dict()[key], value)
     with pytest.raises(ValueError, match='does not match'):
         load_peopleseg_weights(build_rhis('rhis_b1_64x48').peopleseg, tmp_path / 'peopleseg.pth')
+    # Same encoder, another decoder width (the light presets' UNet in the full preset's): a ValueError naming it.
+    torch.save(build_rhis('rhislight_lite0_64x48').peopleseg.state_dict(), tmp_path / 'light_unet.pth')
+    with pytest.raises(ValueError, match='decoder width.*tensors differ in shape'):
+        load_peopleseg_weights(build_rhis('rhis_lite0_64x48').peopleseg, tmp_path / 'light_unet.pth')
 
 
 def test_roi_encoder_imagenet_weights_from_file(tmp_path):

@@ -6,6 +6,7 @@ import torch
 
 from rhis_plugin.models import (RandomWeightsError, RandomWeightsWarning, build_rhis, load_peopleseg_weights,
                                 load_rhis, peopleseg_origin, rhis_from_weights, save_rhis)
+from rhis_plugin.weights import STARTER_PRESET
 
 IMAGES, ROIS = torch.rand(1, 3, 64, 64), torch.tensor([[0, 0.1, 0.1, 0.8, 0.9]])
 
@@ -48,7 +49,7 @@ def test_user_facing_loading_refuses_a_random_unet_unless_asked(tmp_path):
     assert peopleseg_origin(rhis_from_weights('random', 'rhis_b0_64x48')) == 'random'
     starter = rhis_from_weights()                     # the bundled starter model
     assert starter.cfg.unet_encoder == 'tu-tf_efficientnet_lite0' and peopleseg_origin(starter)
-    unet = build_rhis('rhis_lite0_64x48', peopleseg_weights='random').peopleseg
+    unet = build_rhis(STARTER_PRESET, peopleseg_weights='random').peopleseg
     load_peopleseg_weights(unet, 'starter')
     assert torch.equal(unet.state_dict()['segmentation_head.0.weight'],
                        starter.peopleseg.state_dict()['segmentation_head.0.weight'])
@@ -57,7 +58,7 @@ def test_user_facing_loading_refuses_a_random_unet_unless_asked(tmp_path):
 def test_people_seg_weights_given_with_a_random_unet_checkpoint_are_loaded_before_the_refusal(tmp_path):
     """rhis_peopleseg= / peopleseg= fixes a checkpoint whose UNet is random: every user-facing path (add_rhis,
     rhis-yolo val and export) loads it before deciding to refuse."""
-    path = save_rhis(build_rhis('rhis_lite0_64x48'), tmp_path / 'random_unet.pth')
+    path = save_rhis(build_rhis(STARTER_PRESET), tmp_path / 'random_unet.pth')
     with pytest.raises(RandomWeightsError):
         rhis_from_weights(path)
     model = rhis_from_weights(path, peopleseg='starter')

@@ -19,6 +19,11 @@ def test_one_unet_per_unet_architecture(tmp_path, load_tool):
     args.peopleseg = 'starter'
     with pytest.raises(SystemExit, match='--peopleseg train'):
         tool.peopleseg_weights(args, contenders, tmp_path / 'out')
+    # The starter's UNet serves the contenders it fits (its preset's decoder widths), and no others.
+    with pytest.raises(SystemExit, match="the starter's UNet .* does not fit rhis_lite0_64x48"):
+        tool.peopleseg_weights(args, contenders[:2], tmp_path / 'out')
+    assert tool.peopleseg_weights(args, ['rhislightres_lite0_64x48'], tmp_path / 'out') == {
+        'rhislightres_lite0_64x48': 'starter'}
     assert tool.preset_of('rhis_lite0_64x48_copy_paste') == 'rhis_lite0_64x48'
 
 

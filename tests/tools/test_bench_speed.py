@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from rhis_plugin.models.presets import DEFAULT_PRESET
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,24 +17,24 @@ def test_ort_only_run_prints_its_table_and_summary(tmp_path):
     --table regenerates the README table from the JSON."""
     out = tmp_path / 'speed.json'
     result = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--backends', 'ort_cpu',
-                             'ort_cpu_int8', '--presets',
-                             'rhis_lite0_64x48', '--rois', '1', '--frame-sizes', '64x64', '--detectors',
+                             'ort_cpu_int8', '--presets', DEFAULT_PRESET, '--rois', '1', '--frame-sizes', '64x64',
+                             '--detectors',
                              '--repeats', '1', '--warmup', '0', '--max-seconds', '1', '--rounds', '2',
                              '--out', str(out)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert 'rhis_lite0_64x48' in result.stdout and 'ort_cpu' in result.stdout
+    assert DEFAULT_PRESET in result.stdout and 'ort_cpu' in result.stdout
     results = json.loads(out.read_text())
-    assert results['summary']['preset'] == 'rhis_lite0_64x48' and results['summary']['backend'] == 'ort_cpu'
-    row = results['rhis']['rhis_lite0_64x48']['ort_cpu']
+    assert results['summary']['preset'] == DEFAULT_PRESET and results['summary']['backend'] == 'ort_cpu'
+    row = results['rhis'][DEFAULT_PRESET]['ort_cpu']
     rounds = [r['64x64']['1'] for r in row['latency_ms_rounds']]
     assert len(rounds) == 2 and min(rounds) <= row['latency_ms']['64x64']['1'] <= max(rounds)
-    assert results['rhis']['rhis_lite0_64x48']['ort_cpu_int8']['latency_ms']['64x64']['1'] > 0     # quantised graph
+    assert results['rhis'][DEFAULT_PRESET]['ort_cpu_int8']['latency_ms']['64x64']['1'] > 0     # quantised graph
     table = subprocess.run([sys.executable, str(ROOT / 'tools/bench_speed.py'), '--table', str(out)],
                            capture_output=True, text=True, timeout=600)
     assert table.returncode == 0, table.stderr[-3000:]
     assert table.stdout.startswith('| model | frame | ORT CPU ms (1 persons) | ORT CPU int8 ms (1 persons)')
-    assert '| `rhis_lite0_64x48` (default) | 64x64 |' in table.stdout
+    assert f'| `{DEFAULT_PRESET}` (default) | 64x64 |' in table.stdout
 
 
 def test_cuda_backends_are_skipped_where_they_cannot_run(load_tool, monkeypatch, capsys):

@@ -12,12 +12,12 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
     import torch
 
     from rhis_plugin.data import SceneConfig, generate_dataset
-    from rhis_plugin.models import build_rhis, load_rhis, save_rhis
+    from rhis_plugin.models import DEFAULT_PRESET, build_rhis, load_rhis, save_rhis
 
     data = tmp_path / 'data'
     generate_dataset(data, 3, 0, SceneConfig(height=64, width=64))
     torch.manual_seed(123)
-    stage1 = build_rhis('rhis_lite0_64x48', peopleseg_weights='random')    # a UNet ImageNet has never seen
+    stage1 = build_rhis(DEFAULT_PRESET, peopleseg_weights='random')    # a UNet ImageNet has never seen
     unet_path = save_rhis(stage1, tmp_path / 'unet.pth')
     out = tmp_path / 'rhis.pth'
     tool = load_tool('train_rhis')
@@ -31,7 +31,7 @@ def test_pretrained_keeps_the_stage1_unet(tmp_path, load_tool):
     trained = load_rhis(out)
     for key, value in stage1.peopleseg.state_dict().items():
         assert torch.equal(trained.peopleseg.state_dict()[key], value), key
-    imagenet = build_rhis('rhis_lite0_64x48', pretrained=True, peopleseg_weights='random')
+    imagenet = build_rhis(DEFAULT_PRESET, pretrained=True, peopleseg_weights='random')
     stem = trained.roi_encoder.body.conv_stem.weight[:, :3]    # ImageNet's, one optimiser step later
     assert torch.allclose(stem, imagenet.roi_encoder.body.conv_stem.weight[:, :3], atol=0.05)
 
