@@ -217,12 +217,11 @@ def peopleseg_weights(args: argparse.Namespace, contenders: list[str], out_dir: 
                              'one set of weights cannot serve them all; use --peopleseg train (one UNet per '
                              'architecture, trained alike) or bench them in separate runs')
         starter = preset_config(STARTER_PRESET)
-        unfit = [c for c, a in architectures.items()
-                 if args.peopleseg == STARTER and a[:2] != (starter.unet_encoder, starter.unet_decoder_channels)]
-        if unfit:
+        unfit = [c for c, a in architectures.items() if a[:2] != (starter.unet_encoder, starter.unet_decoder_channels)]
+        if args.peopleseg == STARTER and unfit:
             raise SystemExit(f"--peopleseg starter: the starter's UNet ({STARTER_PRESET}'s decoder widths "
-                             f"{starter.unet_decoder_channels}) does not fit {', '.join(unfit)}; use --peopleseg train (one UNet per "
-                             'architecture, trained here) or a checkpoint of their UNet')
+                             f"{starter.unet_decoder_channels}) does not fit {', '.join(unfit)}; use --peopleseg train "
+                             '(one UNet per architecture, trained here) or a checkpoint of their UNet')
         return dict.fromkeys(contenders, args.peopleseg)
     paths = {}
     for architecture in dict.fromkeys(architectures.values()):

@@ -47,15 +47,15 @@ def read_state_dict(path: str | Path, strip_prefixes: tuple[str, ...] = ('module
     return state
 
 
-def _load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+def _load_strict(module: nn.Module, state: dict[str, torch.Tensor], source: str, hint: str = '') -> None:
+    """Loads ``state`` into ``module``: every key and shape must match, else a ValueError naming the first
+    difference (``hint``, in brackets, says what a shape difference usually means for this module)."""
     own = module.state_dict()
     resized = [f'{k} {tuple(v.shape)} (the module: {tuple(own[k].shape)})' for k, v in state.items()
                if k in own and v.shape != own[k].shape]
     if resized:
-        hint = (' (another decoder width: a people-seg UNet fits the presets whose unet_decoder_channels it was '
-                'trained with)' if isinstance(module, PeopleSegUNet) else '')
-        raise ValueError(f'{source} does not match {type(module).__name__}{hint}: {len(resized)} tensors differ in '
-                         f'shape, e.g. {resized[0]}')
+        raise ValueError(f'{source} does not match {type(module).__name__}{f" ({hint})" if hint else ""}: '
+                         f'{len(resized)} tensors differ in shape, e.g. {resized[0]}')
     result = module.load_state_dict(state, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise ValueError(f'{source} does not match {type(module).__name__}: missing {result.missing_keys[:5]}, '
@@ -70,7 +70,8 @@ def load_peopleseg_state(unet: PeopleSegUNet, state: dict[str, torch.Tensor], so
         if any(k.startswith(prefix) for k in state):
             state = {k[len(prefix):]: v.float() for k, v in state.items() if k.startswith(prefix)}
             break
-    _load_strict(unet, state, source)
+    _load_strict(unet, state, source, hint='another decoder width: a people-seg UNet fits the presets whose '
+                                          'unet_decoder_channels it was trained with')
     unet.weights_origin = source
 
 
