@@ -1,9 +1,9 @@
 """Weights shipped inside the package: the starter model (see ``README.md`` in this folder, its card).
 
-``rhislightres_lite0_64x48_coco_person.pth`` is an RHIS ``rhislightres_lite0_64x48`` (people-seg UNet and head,
-float16) trained by ``tools/train_starter.py`` on COCO train2017 images and annotations only (CC BY 4.0). It is the
-default model of ``add_rhis``, ``rhis-yolo``, ``rhis predict`` and ``rhis demo``, and its UNet the default stage-1
-weights of the training entry points for presets with the same UNet (encoder and decoder widths).
+``rhislightresnarrow_lite0_64x48_coco_person.pth`` is an RHIS ``rhislightresnarrow_lite0_64x48`` (people-seg UNet
+and head, float16) trained by ``tools/train_starter.py`` on COCO train2017 images and annotations only (CC BY 4.0).
+It is the default model of ``add_rhis``, ``rhis-yolo``, ``rhis predict`` and ``rhis demo``, and its UNet the default
+stage-1 weights of the training entry points for presets with the same UNet (encoder and decoder widths).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ['STARTER_NAME', 'STARTER_PRESET', 'STARTER', 'starter_path', 'resolve_weights']
 
-STARTER_PRESET = 'rhislightres_lite0_64x48'
+STARTER_PRESET = 'rhislightresnarrow_lite0_64x48'
 STARTER_NAME = f'{STARTER_PRESET}_coco_person.pth'
 STARTER = 'starter'          # the name every entry point accepts for this file
 

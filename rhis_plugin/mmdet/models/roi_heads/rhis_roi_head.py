@@ -61,7 +61,7 @@ class RHISRoIHead(BaseRoIHead):
         loss: :class:`~rhis_plugin.losses.RHISLossConfig` fields.
         person_labels: label indices that are people; ``None`` treats every label as a person.
         rhis_checkpoint: a whole model saved by ``rhis_plugin.models.save_rhis`` (weights of the preset's shape), or
-            ``'starter'``: the bundled starter model (preset ``rhislightres_lite0_64x48``), UNet and head.
+            ``'starter'``: the bundled starter model (preset ``rhislightresnarrow_lite0_64x48``), UNet and head.
         peopleseg_checkpoint: weights for the (frozen) people-seg UNet: a PeopleSegmentor checkpoint
             (``configs/mmdet/peopleseg/``, stage 1, trained first), an smp ``Unet`` state dict, ``'starter'`` (the
             bundled starter model's UNet, presets with its UNet) or ``'random'`` (a random frozen UNet, on purpose).
