@@ -73,9 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80',
                          help='labels of a DETR-format ONNX detector: 0-based COCO classes (person = 0, default) or '
                               'COCO category ids (person = 1, exports with remap_mscoco_category=True)')
-    predict.add_argument('--threshold', type=float, default=0.5)
-    predict.add_argument('--dilate', type=int, default=0)
-    predict.add_argument('--smooth', choices=('guided', 'gaussian'), default=None)
+    _postprocess_arguments(predict)
     predict.add_argument('--binary', action='store_true', help='one person mask from the people-seg UNet')
     predict.add_argument('--device', default='cpu')
     predict.add_argument('--no-progress', action='store_true')
@@ -107,12 +105,20 @@ def _parser() -> argparse.ArgumentParser:
                           help="at most this many persons per image, best first (COCO's maxDets)")
     evaluate.add_argument('--classes', type=int, nargs='+', default=None, help='detector labels that are people')
     evaluate.add_argument('--label-space', choices=('coco80', 'coco91'), default='coco80')
-    evaluate.add_argument('--threshold', type=float, default=0.5)
-    evaluate.add_argument('--dilate', type=int, default=0)
-    evaluate.add_argument('--smooth', choices=('guided', 'gaussian'), default=None)
+    _postprocess_arguments(evaluate)
     evaluate.add_argument('--out', default=None, help='write the metrics to this JSON file')
     evaluate.add_argument('--device', default='cpu')
     return parser
+
+
+def _postprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    """The paste-back options (:class:`~rhis_plugin.postprocess.PostprocessConfig`), one spelling for every command."""
+    parser.add_argument('--threshold', type=float, default=0.5, help='mask probability threshold')
+    parser.add_argument('--dilate', type=int, default=0, help='grow every mask by this many pixels')
+    parser.add_argument('--smooth', choices=('guided', 'gaussian'), default=None, help='edge smoothing')
+    parser.add_argument('--exclusive', action=argparse.BooleanOptionalAction, default=True,
+                        help='each pixel goes to at most one person, the highest-scoring detection that claims it '
+                             '(default); --no-exclusive lets masks overlap, as mmdet and pycocotools take them')
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .deploy.detectors import load_detector
         from .deploy.pipeline import RHISBackend, run_predict
         from .postprocess import PostprocessConfig
-        postprocess = PostprocessConfig(threshold=args.threshold, dilation=args.dilate, smoothing=args.smooth)
+        postprocess = PostprocessConfig(threshold=args.threshold, dilation=args.dilate, smoothing=args.smooth,
+                                        exclusive=args.exclusive)
         if args.command == 'eval':
             return _eval(args, postprocess)
         detector = load_detector(args.detector, args.detector_checkpoint, args.conf, args.classes, args.device,

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -71,6 +72,26 @@ def test_predict_writes_overlays_masks_and_coco_results(assets, tmp_path, detect
     results = json.loads((out / 'results.json').read_text())
     assert len(results) == 3 and all({'bbox', 'score', 'segmentation', 'file_name'} <= set(r) for r in results)
     assert not list(out.glob('.rhis-*'))
+
+
+@pytest.mark.parametrize('command', ['predict', 'eval'])
+def test_paste_back_flags_reach_the_postprocess_config(monkeypatch, command):
+    """Both commands spell the paste-back options alike; masks are exclusive unless ``--no-exclusive``."""
+    import rhis_plugin.cli as cli
+    import rhis_plugin.deploy.detectors as detectors
+    import rhis_plugin.deploy.pipeline as pipeline
+    seen = []
+    monkeypatch.setattr(cli, '_eval', lambda args, postprocess: seen.append(postprocess) or 0)
+    monkeypatch.setattr(detectors, 'load_detector', lambda *args, **kwargs: None)
+    monkeypatch.setattr(pipeline, 'RHISBackend', lambda *args: None)
+    monkeypatch.setattr(pipeline, 'run_predict', lambda detector, backend, source, out, postprocess, **kwargs:
+                        seen.append(postprocess) or exit(0))
+    base = ['predict', '--detector', 'd.onnx', '--source', 's', '--out', 'o'] if command == 'predict' else \
+        ['eval', '--data', 'x']
+    with pytest.raises(SystemExit) if command == 'predict' else nullcontext():
+        cli.main([*base, '--threshold', '0.4', '--dilate', '2', '--no-exclusive'])
+    assert (seen[0].threshold, seen[0].dilation, seen[0].exclusive) == (0.4, 2, False)
+    assert cli._parser().parse_args(base).exclusive
 
 
 def test_predict_binary_mode_and_a_video(assets, tmp_path):

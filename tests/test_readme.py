@@ -40,6 +40,7 @@ DETR = ['num_queries=50', 'test_cfg.max_per_img=20', 'dn_cfg.group_cfg.num_dn_qu
 # appended (argparse keeps the last value of an option).
 SHARED_DATA = '../shared/data/pennfudan'
 SHARED_COCO = '../shared/data/coco_person_train'
+SHARED_DETECTOR = '../shared/detectors/yolox_nano.onnx'      # a benchmark file: tests run conftest's tiny YOLOX
 TINY_TOOLS = {
     # Written into the temporary folder, never over the bundled starter model.
     'train_starter.py': ['--peopleseg-iters', '1', '--head-iters', '1', '--image-size', '64', '--out',
@@ -108,9 +109,11 @@ def flag_values(args: list[str], flag: str) -> list[str]:
     return following[:next((i for i, a in enumerate(following) if a.startswith('--')), len(following))]
 
 
-def tiny_tool_args(command: str, data_root: Path) -> list[str]:
-    """A benchmark command on the tiny synthetic set: data moved, budgets shrunk, checkpoints of the shrunk runs."""
+def tiny_tool_args(command: str, data_root: Path, detector: Path) -> list[str]:
+    """A benchmark command on the tiny synthetic set: data moved, budgets shrunk, checkpoints of the shrunk runs, the
+    shared YOLOX file replaced by ``detector`` (a tiny graph of its layout)."""
     command = command.replace(SHARED_COCO, f'{data_root}/coco').replace(SHARED_DATA, str(data_root))
+    command = command.replace(SHARED_DETECTOR, str(detector))
     command = re.sub(r'iter_\d+\.pth', 'iter_1.pth', command)
     args = shlex.split(command)
     tool = Path(args[1]).name
@@ -269,7 +272,7 @@ def benchmark_groups() -> dict[str, list[str]]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize('group', list(BENCHMARK_GROUPS) + ['rest'])
-def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
+def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group, tiny_yolox_onnx):
     """The Results section's commands, as written but on the synthetic set with tiny budgets, in order (later
     ones load what earlier ones saved); every table they print has all its columns."""
     from rhis_plugin.data.synthetic import SceneConfig, generate_dataset
@@ -284,7 +287,7 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     outputs = {}
     for command in benchmarks:
-        result = run_logged(tiny_tool_args(command, data_root), tmp_path, env, command)
+        result = run_logged(tiny_tool_args(command, data_root, tiny_yolox_onnx), tmp_path, env, command)
         assert result.returncode == 0, f'{command}\n{result.stdout[-2000:]}{result.stderr[-3000:]}'
         args = shlex.split(command)
         out = next((args[args.index(flag) + 1] for flag in ('--metrics', '--out') if flag in args),
@@ -348,7 +351,8 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
                 assert row['params'] > 0 and row['gmacs'] > 0 and row['latency_ms'] > 0
             assert 'IoU+GF' in printed
         else:
-            assert set(results['contenders']) == set(flag_values(tiny_tool_args(command, data_root), '--contenders'))
+            tiny = tiny_tool_args(command, data_root, tiny_yolox_onnx)
+            assert set(results['contenders']) == set(flag_values(tiny, '--contenders'))
             for name, row in results['contenders'].items():
                 assert row['seeds'] == [0] and row['unet_gmac'] > 0 and row['gmac_per_roi'] >= 0, name
                 untrained = name in ('unet_in_box_lite0', 'box_filled', 'unet_in_box_b0')
@@ -360,6 +364,13 @@ def test_benchmark_commands_run_on_a_tiny_budget(tmp_path, group):
             assert '| contender | iterations | seeds | mask AP |' in printed
             teacher = flag_values(shlex.split(command), '--teacher')    # an earlier line's trained checkpoint
             assert (results['distillation'] or {}).get('teacher') == (teacher[0] if teacher else None)
+            jitter, detector = flag_values(tiny, '--jitter'), flag_values(tiny, '--detector')
+            assert list(results['jitter'].values()) == ([float(v) for v in jitter] or [0.1, 0.06])
+            assert (results['detector'] or {}).get('detector') == (Path(detector[0]).name if detector else None)
+            if detector:        # its boxes scored at every curve point, with where the rest of the box AP goes
+                for name, row in results['contenders'].items():
+                    assert set(row['detector_curve']) == set(row['curve']), name
+                assert 'detector boxes' in printed
     plots = [flag_values(shlex.split(command), '--plot') for command, _, _ in outputs.values()]
     assert all((tmp_path / p).stat().st_size > 1000 for paths in plots for p in paths)
     assert group != 'quality' or sum(plots, []) == ['docs/results/ap_vs_latency.png', 'docs/results/same_boxes.png']

@@ -18,6 +18,9 @@ so the share of the ImageNet start is visible; ``<preset>_copy_paste`` the same 
 from other training images onto half of its samples (:mod:`rhis_plugin.data.copy_paste`), the one change.
 ``--teacher FILE`` trains every contender with a frozen, trained RHIS teaching it on the same ROIs
 (:class:`rhis_plugin.training.Distillation`; its training is not part of the contender's budget: say so).
+``--jitter SCALE SHIFT`` changes the GT-box jitter of the training ROIs for every contender (the one change of a box
+jitter ablation); ``--detector FILE`` scores every curve point on that detector's boxes too (``rhis eval --detector``'s
+protocol: mask AP / box AP and where the rest goes, the matched persons' mask IoU on its boxes and on their GT boxes).
 
 Contenders are presets, trained with their family's loss: ``rhis_*`` and ``upstream_*`` with RHISLoss, ``fcn_*``
 with Mask R-CNN's BCE; ``fcn_*_dice_boundary`` is the FCN head with the terms of RHIS's loss that apply to a
@@ -48,6 +51,7 @@ import torch
 
 from rhis_plugin.data.coco_dataset import coco_person_dataset, datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
+from rhis_plugin.deploy.detectors import load_detector
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
 from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_rhis, preset_config, save_rhis
 from rhis_plugin.models.imagenet import imagenet_weights_name, load_imagenet_weights
@@ -66,6 +70,8 @@ COPY_PASTE = '_copy_paste'
 COPY_PASTE_PROBABILITY = 0.5
 UNTRAINED = ('unet_in_box', 'box_filled')
 METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded', 'target_iou')
+DETECTOR_METRICS = ('bbox_AP', 'segm_AP', 'segm_AP75', 'segm_AP_occluded', 'mask_box_ratio', 'segm_AP_rescored',
+                    'matched_box_iou', 'matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou')
 
 
 def contender_names() -> list[str]:
@@ -102,6 +108,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              'contender on the same ROIs (distillation, the one change)')
     parser.add_argument('--kd-weight', type=float, default=0.5, help="the teacher's share of the loss")
     parser.add_argument('--kd-temperature', type=float, default=4.0)
+    parser.add_argument('--jitter', type=float, nargs=2, default=None, metavar=('SCALE', 'SHIFT'),
+                        help='GT-box jitter of the training ROIs: sd of the log side-length scale and of the centre '
+                             f'shift (fraction of the side); default {TrainConfig.jitter_scale} '
+                             f'{TrainConfig.jitter_shift}')
+    parser.add_argument('--detector', default=None,
+                        help="also score every curve point on this detector's boxes (anything rhis eval --detector "
+                             'takes)')
+    parser.add_argument('--conf', type=float, default=0.05, help="--detector's score threshold (rhis eval's)")
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--lr', type=float, default=2e-3)
     parser.add_argument('--max-rois', type=int, default=8, help='training ROIs per image')
@@ -119,6 +133,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f'--teacher: no such file: {args.teacher}')
     if not 0 <= args.kd_weight <= 1 or args.kd_temperature <= 0:
         parser.error('--kd-weight must be in [0, 1] and --kd-temperature > 0')
+    if args.jitter is not None and min(args.jitter) < 0:
+        parser.error(f'--jitter takes two sds >= 0, got {args.jitter}')
     return args
 
 
@@ -176,6 +192,17 @@ def distillation_record(args: argparse.Namespace) -> dict | None:
     if args.teacher is None:
         return None
     return {'teacher': args.teacher, 'weight': args.kd_weight, 'temperature': args.kd_temperature}
+
+
+def jitter_record(args: argparse.Namespace) -> dict:
+    """The training ROIs' box jitter (``--jitter``, else TrainConfig's), as runs record it."""
+    scale, shift = args.jitter or (TrainConfig.jitter_scale, TrainConfig.jitter_shift)
+    return {'scale': scale, 'shift': shift}
+
+
+def detector_record(args: argparse.Namespace) -> dict | None:
+    """The detector of the detector-box scores (``--detector``, ``--conf``); ``None`` without one."""
+    return None if args.detector is None else {'detector': Path(args.detector).name, 'conf': args.conf}
 
 
 def init_seed(contender: str, seed: int) -> int:
@@ -253,19 +280,26 @@ def previous_run(path: Path, args: argparse.Namespace) -> dict:
     if done and done.get('distillation') != distillation_record(args):
         raise SystemExit(f"{path} was made with distillation {done.get('distillation')}, not "
                          f'{distillation_record(args)}: use another --out-dir')
+    jitter = done.get('jitter', {'scale': TrainConfig.jitter_scale, 'shift': TrainConfig.jitter_shift})
+    if done and jitter != jitter_record(args):          # records from before the option used the default
+        raise SystemExit(f'{path} was made with box jitter {jitter}, not {jitter_record(args)}: use another --out-dir')
+    if done and done.get('detector') != detector_record(args):
+        raise SystemExit(f"{path} was scored with detector {done.get('detector')}, not {detector_record(args)}: use "
+                         'another --out-dir')
     return done
 
 
 def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, train_set, vals: dict,
-            path: Path) -> dict:
-    """Trains one contender with one seed, scoring it at every curve point; writes ``path`` as it goes."""
+            path: Path, detector=None) -> dict:
+    """Trains one contender with one seed, scoring it at every curve point (on GT boxes, and on ``detector``'s boxes
+    where given); writes ``path`` as it goes."""
     torch.manual_seed(init_seed(contender, seed))
     preset = preset_of(contender)
     model = build_rhis(preset, pretrained=imagenet_start(contender), peopleseg_weights=unet, **model_options(args))
     device_name = torch.cuda.get_device_name(args.device) if str(args.device).startswith('cuda') else 'cpu'
     record = {'contender': contender, 'seed': seed, 'preset': preset, 'model_options': model_options(args),
-              'distillation': distillation_record(args),
-              'imagenet': imagenet_start(contender),
+              'distillation': distillation_record(args), 'jitter': jitter_record(args),
+              'detector': detector_record(args), 'imagenet': imagenet_start(contender),
               'loss': type(loss_of(contender)).__name__ if loss_of(contender) else None, 'curve': {},
               'train_seconds': {}, 'device': device_name, 'complete': False}
     start = time.perf_counter()
@@ -276,6 +310,9 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
         record['train_seconds'][str(iterations)] = round(time.perf_counter() - start, 1)
         backend = RHISBackend.from_model(model, args.device)
         record['curve'][str(iterations)] = {name: evaluate_rhis(backend, dataset) for name, dataset in vals.items()}
+        if detector is not None:
+            record.setdefault('detector_curve', {})[str(iterations)] = {
+                name: evaluate_rhis(backend, dataset, detector) for name, dataset in vals.items()}
         model.train()
         write_json(path, record)
         ap = ', '.join(f"{100 * m['segm_AP']:.1f}" for m in record['curve'][str(iterations)].values())
@@ -287,6 +324,7 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     else:
         cfg = TrainConfig(iters=args.iters[-1], batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois,
                           seed=seed, log_every=50, num_workers=args.workers,
+                          jitter_scale=jitter_record(args)['scale'], jitter_shift=jitter_record(args)['shift'],
                           copy_paste=COPY_PASTE_PROBABILITY if contender.endswith(COPY_PASTE) else 0.0)
         teacher = None if args.teacher is None else Distillation(load_rhis(args.teacher), args.kd_weight,
                                                                  args.kd_temperature)
@@ -313,8 +351,22 @@ def summarise(records: dict[str, list[dict]], latency: dict[str, float], cost: d
                     cell.update(mean_sd(key, [m[key] for m in metrics]))
                 cell.update(instances=metrics[0]['instances'], occluded_instances=metrics[0]['occluded_instances'])
                 row['curve'][point][val] = cell
+        if all('detector_curve' in r for r in runs):
+            row['detector_curve'] = {point: {val: mean_sd_cells([r['detector_curve'][point][val] for r in runs],
+                                                                 DETECTOR_METRICS)
+                                             for val in runs[0]['detector_curve'][point]}
+                                     for point in runs[0]['detector_curve']}
         summary[contender] = row
     return summary
+
+
+def mean_sd_cells(metrics: list[dict], keys: tuple[str, ...]) -> dict:
+    """Mean +- sd over seeds of each of ``keys`` (those the records hold)."""
+    cell = {}
+    for key in keys:
+        if all(m.get(key) is not None for m in metrics):
+            cell.update(mean_sd(key, [m[key] for m in metrics]))
+    return cell
 
 
 def print_tables(summary: dict, vals: list[str]) -> None:
@@ -336,6 +388,25 @@ def print_tables(summary: dict, vals: list[str]) -> None:
         c = next(iter(first.values()))[val]
         print(f"({c['instances']} persons, {c['occluded_instances']} occluded: >= {OCCLUDED:.0%} of another person "
               'inside their box)')
+        print_detector_table(summary, val)
+
+
+def print_detector_table(summary: dict, val: str) -> None:
+    """The detector-box scores of ``val`` (contenders scored with ``--detector``)."""
+    rows = [(contender, point, cells[val]) for contender, row in summary.items()
+            for point, cells in row.get('detector_curve', {}).items()]
+    if not rows:
+        return
+    print(f"\ndetector boxes, {val} (box AP {100 * rows[0][2]['bbox_AP']:.1f}; matched persons' mask IoU on the "
+          "detector's / their GT boxes)")
+    print('| contender | iterations | mask AP | AP75 | AP occl. | mask AP / box AP | mask IoU det. / GT boxes |')
+    print('|---|---|---|---|---|---|---|')
+    for contender, point, c in rows:
+        print(f"| {contender} | {point} | {100 * c['segm_AP']:.1f} +- {100 * c['segm_AP_sd']:.1f} | "
+              f"{100 * c['segm_AP75']:.1f} +- {100 * c['segm_AP75_sd']:.1f} | "
+              f"{100 * c['segm_AP_occluded']:.1f} +- {100 * c['segm_AP_occluded_sd']:.1f} | "
+              f"{c['mask_box_ratio']:.2f} +- {c['mask_box_ratio_sd']:.2f} | "
+              f"{c['matched_mask_iou']:.3f} / {c['matched_mask_iou_gt_box']:.3f} |")
 
 
 def plot(summary: dict, val: str, path: str, latency_size: list[int]) -> None:
@@ -362,6 +433,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir)
+    # rhis eval's protocol: at most 100 persons per image (its --max-det, COCO's maxDets); loaded first, so a bad
+    # --detector stops the command before anything trains
+    detector = None if args.detector is None else load_detector(args.detector, conf=args.conf, max_det=100)
     unets = peopleseg_weights(args, args.contenders, out_dir)
     size = (args.image_size, args.image_size)
     train_set = coco_person_dataset(args.train, size, args.sources)
@@ -374,7 +448,7 @@ def main(argv: list[str] | None = None) -> dict:
             points = {'0'} if build_family(contender) in UNTRAINED else {str(i) for i in args.iters}
             if not done.get('complete') or set(done['curve']) != points:
                 print(f'== {contender}, seed {seed}', flush=True)
-                done = run_one(args, contender, seed, unets[contender], train_set, vals, path)
+                done = run_one(args, contender, seed, unets[contender], train_set, vals, path, detector)
             records.setdefault(contender, []).append(done)
     # Latency depends on the architecture alone: measured here, on this machine's CPU, wherever the runs trained.
     models = {c: build_rhis(preset_of(c), peopleseg_weights='random', **model_options(args)) for c in records}
@@ -384,6 +458,7 @@ def main(argv: list[str] | None = None) -> dict:
                'train': args.train, 'val': args.val, 'peopleseg': unets,
                'image_size': args.image_size, 'working_size': args.working_size,
                'model_options': args.model_options, 'distillation': distillation_record(args),
+               'jitter': jitter_record(args), 'detector': detector_record(args),
                'batch_size': args.batch_size, 'max_rois': args.max_rois,
                'threads': args.threads, 'latency_size': list(args.latency_size), 'latency_machine': machine_description(),
                'contenders': summarise(records, latency, cost)}

@@ -9,6 +9,12 @@ Boxes: GT boxes (the oracle-box protocol: all of equal score, masks ranked by th
 subset is scored with the other persons as ignore regions, so a detection of a visible person is not counted against
 it. Ultralytics' own mask metrics (``rhis-yolo val``) are measured in its letterboxed frame: another number.
 
+Where the share of the box AP goes, on a detector's boxes: each detection is matched to at most one GT person (box
+IoU >= 0.5, best score first) and, over the matched persons, the mean box IoU, the mask IoU of the masks as scored on
+the detector's box and on the person's GT box, and the IoU that the person's GT mask cut to the detector's box keeps
+(the most any mask inside that box reaches). Mask IoU far below that ceiling on both boxes: the masks are the limit,
+not the boxes.
+
 ``detector_masks=True`` scores the detector's own masks (a YOLO-seg model's, Mask R-CNN's) on the same boxes with the
 same scores and the same exclusivity rule, in place of RHIS's: the like-for-like comparison of two mask branches.
 """
@@ -22,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from torchvision.ops import box_iou
 
 from ..data.coco_eval import CocoAccumulator
 from ..data.occlusion import OCCLUDED, others_in_box
@@ -30,7 +37,9 @@ from ..postprocess import PostprocessConfig, exclusive_masks
 from ..training.roi_targets import build_roi_targets
 from .detectors import Detections
 
-__all__ = ['evaluate_rhis', 'format_evaluation', 'write_evaluation']
+__all__ = ['evaluate_rhis', 'format_evaluation', 'match_detections', 'write_evaluation']
+
+MATCH_IOU = 0.5       # box IoU at which a detection counts as a GT person's, for the matched-person IoUs
 
 
 def _uint8_rgb(image: torch.Tensor) -> np.ndarray:
@@ -47,6 +56,52 @@ def _target_ious(roi_masks: Any, gt: np.ndarray, boxes: np.ndarray, size: tuple[
     union = (predicted | target).flatten(1).sum(1).float()
     ious = torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
     return ious.tolist(), target.flatten(1).float().mean(1).tolist()
+
+
+def match_detections(boxes: np.ndarray, scores: np.ndarray, gt_boxes: np.ndarray,
+                     iou_threshold: float = MATCH_IOU) -> list[tuple[int, int, float]]:
+    """Greedy one-to-one matching of detections to GT persons, best score first: ``(detection, person, box IoU)``
+    for every detection whose best free person overlaps it by at least ``iou_threshold``.
+
+    Example:
+        >>> boxes, scores = np.array([[0, 0, 10, 10], [0, 0, 9, 10]]), np.array([0.5, 0.9])
+        >>> match_detections(boxes, scores, gt_boxes=np.array([[0, 0, 10, 10]]))
+        [(1, 0, 0.9)]
+    """
+    if not len(boxes) or not len(gt_boxes):
+        return []
+    ious = box_iou(torch.as_tensor(boxes).float(), torch.as_tensor(gt_boxes).float()).numpy()
+    free, pairs = np.ones(len(gt_boxes), bool), []
+    for detection in np.argsort(-np.asarray(scores), kind='stable'):
+        candidates = np.where(free, ious[detection], -1.0)
+        person = int(candidates.argmax())
+        if candidates[person] >= iou_threshold:
+            free[person] = False
+            pairs.append((int(detection), person, round(float(ious[detection, person]), 6)))
+    return pairs
+
+
+def _mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def _inside_box(size: tuple[int, int], box: np.ndarray) -> np.ndarray:
+    """Pixels whose centre lies in the box (the paste-back's rule)."""
+    ys, xs = np.arange(size[0]) + 0.5, np.arange(size[1]) + 0.5
+    return ((ys >= box[1]) & (ys <= box[3]))[:, None] & ((xs >= box[0]) & (xs <= box[2]))[None, :]
+
+
+def _matched_ious(dets: Detections, masks: np.ndarray, gt: np.ndarray, gt_boxes: np.ndarray,
+                  gt_box_masks: np.ndarray | None) -> list[tuple[float, float, float, float]]:
+    """Per matched person: box IoU, mask IoU on the detector's box, on the GT box (NaN without ``gt_box_masks``),
+    and the IoU of the GT mask cut to the detector's box with the GT mask."""
+    rows = []
+    for detection, person, iou in match_detections(dets.boxes, dets.scores, gt_boxes):
+        on_gt_box = float('nan') if gt_box_masks is None else _mask_iou(gt_box_masks[person], gt[person])
+        ceiling = _mask_iou(gt[person] & _inside_box(gt.shape[1:], dets.boxes[detection]), gt[person])
+        rows.append((iou, _mask_iou(masks[detection], gt[person]), on_gt_box, ceiling))
+    return rows
 
 
 def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray, str], Detections] | None = None,
@@ -73,7 +128,11 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
         ``segm_AP75_rescored``, ``segm_AP_occluded_rescored``: the same masks ranked by detector score x mask quality
         (:func:`~rhis_plugin.postprocess.mask_quality`, as ``rhis predict`` scores them),
         ``target_iou`` and ``box_filled_iou`` (GT boxes, ROI space), ``unet_iou``, and the counts ``images``,
-        ``instances``, ``occluded_instances``, ``detections``; ``boxes`` says which.
+        ``instances``, ``occluded_instances``, ``detections``; ``boxes`` says which. On a detector's boxes also the
+        matched persons (:func:`match_detections`): ``matched_persons``, means of ``matched_box_iou``,
+        ``matched_mask_iou`` (the masks as scored, on the detector's boxes), ``matched_mask_iou_gt_box`` (RHIS's
+        masks as the GT-box protocol scores them, on those persons' GT boxes; NaN for a detector's own masks) and
+        ``box_ceiling_iou`` (each GT mask cut to its detector box: the most a mask inside that box reaches).
 
     Example:
         >>> from rhis_plugin.data import coco_person_dataset
@@ -90,7 +149,7 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
     # ``rhis predict`` writes to results.json): a box with no person in it then ranks low.
     rescored, rescored_occluded = CocoAccumulator(), CocoAccumulator()
     counts = {'images': 0, 'instances': 0, 'occluded_instances': 0, 'detections': 0}
-    ious, filled, unet = [], [], np.zeros(2)
+    ious, filled, unet, matched = [], [], np.zeros(2), []
     for index in range(len(dataset)):
         sample = dataset[index]
         image = _uint8_rgb(sample['image'])
@@ -130,13 +189,16 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
             counts['detections'] += len(dets.scores)
             if not len(dets.scores):
                 continue
-            quality = None
+            quality, gt_box_masks = None, None
             if detector_masks:
                 masks = _own_masks(dets, size, postprocess.exclusive)
             else:
                 pasted = backend.roi_masks(image, dets.boxes, dets.scores).paste(postprocess, guide)
                 masks = pasted.masks.cpu().numpy()
                 quality = None if pasted.quality is None else pasted.quality.cpu().numpy()
+                if len(gt):
+                    gt_box_masks = gt_rois.paste(postprocess, guide).masks.cpu().numpy()
+            matched += _matched_ious(dets, masks, gt, gt_boxes, gt_box_masks)
             for accumulator, image_id in ((everyone, all_id), (occluded, occ_id)):
                 accumulator.add_detections(image_id, dets.boxes, dets.scores, masks)
             if quality is not None:
@@ -155,8 +217,11 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
                               'masks': 'detector' if detector_masks else 'rhis'}
     result.update({k: v for k, v in coco.items() if k.startswith('segm') or (detector is not None and k == 'bbox_AP')})
     result['segm_AP_occluded'] = occluded.evaluate()['segm_AP'] if counts['occluded_instances'] else float('nan')
-    if detector is not None:      # the share of the detector's box AP its masks keep
+    if detector is not None:      # the share of the detector's box AP its masks keep, and where the rest goes
         result['mask_box_ratio'] = result['segm_AP'] / result['bbox_AP'] if result['bbox_AP'] > 0 else float('nan')
+        means = np.array(matched).mean(axis=0).tolist() if matched else [float('nan')] * 4
+        result.update(matched_persons=len(matched), **dict(zip(
+            ('matched_box_iou', 'matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou'), means)))
     if rescored.detections:
         result.update({f'{k}_rescored': v for k, v in rescored.evaluate().items() if k in ('segm_AP', 'segm_AP75')})
         result['segm_AP_occluded_rescored'] = (rescored_occluded.evaluate()['segm_AP'] if counts['occluded_instances']
@@ -190,6 +255,12 @@ def format_evaluation(metrics: dict[str, Any]) -> str:
         ap += (f"\nscored by detector score x mask quality: AP {100 * metrics['segm_AP_rescored']:.1f}  "
                f"AP75 {100 * metrics['segm_AP75_rescored']:.1f}  AP_occluded "
                f"{100 * metrics['segm_AP_occluded_rescored']:.1f}")
+    if metrics.get('matched_persons'):
+        on_gt = metrics['matched_mask_iou_gt_box']
+        ap += (f"\n{metrics['matched_persons']} persons matched (box IoU >= {MATCH_IOU}, mean "
+               f"{metrics['matched_box_iou']:.3f}): mask IoU {metrics['matched_mask_iou']:.3f} on the detector's "
+               f"boxes{'' if on_gt != on_gt else f', {on_gt:.3f} on their GT boxes'}; the GT mask cut to the "
+               f"detector's box keeps {metrics['box_ceiling_iou']:.3f}")
     return (f"{metrics.get('masks', 'rhis')} masks ({metrics['boxes']} boxes, pycocotools at original size): {ap}\n"
             f"target IoU {metrics['target_iou']:.3f} (box filled {metrics['box_filled_iou']:.3f})  "
             f"UNet IoU {metrics['unet_iou']:.3f}\n"

@@ -148,24 +148,9 @@ def test_category_ids_follow_the_label_space():
         category_ids(np.array([0]), 'voc')
 
 
-class _TinyYolox(nn.Module):
-    """A raw YOLOX head's output layout at input 64: 8x8 + 4x4 + 2x2 = 84 anchor points, 5 + 80 values each. Anchor
-    ``i`` of stride 8 (cell (3, 2)) sees a person, anchor 8x8 + 5 (stride 16, cell (1, 1)) a car; the rest nothing."""
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        out = torch.zeros(1, 84, 85) + 0 * images.mean()
-        out[0, 2 * 8 + 3, :5] = torch.tensor([0.5, 0.5, np.log(2.0), np.log(4.0), 0.9])    # centre (28, 20), 16x32
-        out[0, 2 * 8 + 3, 5] = 0.8                                                          # person: score 0.72
-        out[0, 2 * 8 + 3 + 1, :6] = torch.tensor([-0.4, 0.5, np.log(2.0), np.log(4.0), 0.9, 0.5])  # NMS drops it
-        out[0, 64 + 5, :5] = torch.tensor([0.5, 0.5, 0.0, 0.0, 0.9])
-        out[0, 64 + 5, 5 + 2] = 0.9                                                        # a car
-        return out
-
-
-def test_raw_yolox_onnx_is_recognised_decoded_and_unletterboxed(tmp_path):
-    path = tmp_path / 'yolox_tiny.onnx'
-    torch.onnx.export(_TinyYolox(), torch.zeros(1, 3, 64, 64), str(path), input_names=['images'],
-                      output_names=['output'], opset_version=17, dynamo=False)
+def test_raw_yolox_onnx_is_recognised_decoded_and_unletterboxed(tiny_yolox_onnx):
+    """tests/conftest.py's tiny raw YOLOX graph: a person at anchor (3, 2) of stride 8, a car, an NMS'd duplicate."""
+    path = tiny_yolox_onnx
     detector = load_detector(str(path), conf=0.25)
     assert type(detector.detector).__name__ == 'OnnxYoloxDetector' and detector.size == 64 and detector.num_classes == 80
     dets = detector(np.zeros((32, 128, 3), np.uint8), 'wide.jpg')     # scale 0.5: letterboxed into the top-left

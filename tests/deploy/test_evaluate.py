@@ -105,6 +105,37 @@ def test_detector_boxes_and_the_occluded_subset(scenes):
     assert metrics['boxes'] == 'detector' and metrics['detections'] == metrics['instances']
     assert metrics['segm_AP'] == pytest.approx(1.0) and metrics['segm_AP_occluded'] == pytest.approx(1.0)
     assert metrics['bbox_AP'] == pytest.approx(1.0)
+    assert metrics['matched_persons'] == metrics['instances']
+    for key in ('matched_box_iou', 'matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou'):
+        assert metrics[key] == pytest.approx(1.0), key
+
+
+def test_matched_persons_say_what_the_box_and_the_mask_each_cost(scenes):
+    """Detector boxes cut short by a fifth of each side: box-filled masks then score, per matched person, the IoU
+    of the cut box filled with the person (GT boxes: the full one), and the ceiling is the share of the person's
+    mask inside the cut box, each computed here by hand."""
+    dataset = CocoPersonDataset(scenes)
+    by_image = {(dataset[i]['image'] * 255).round().byte().permute(1, 2, 0).numpy().tobytes(): dataset[i]
+                for i in range(len(dataset))}
+
+    def cut(boxes):
+        margin = (boxes[:, 2:] - boxes[:, :2]) / 10
+        return torch.cat([boxes[:, :2] + margin, boxes[:, 2:] - margin], dim=1)
+
+    def detector(image, name=''):
+        boxes = cut(by_image[image.tobytes()]['boxes']).numpy().astype(np.float32)
+        return Detections(boxes, np.linspace(0.9, 0.5, len(boxes)).astype(np.float32), np.zeros(len(boxes), np.int64))
+
+    metrics = evaluate_rhis(OracleBackend(dataset, 'box'), dataset, detector)
+    persons = [(mask, box, cut_box) for i in range(len(dataset))
+               for mask, box, cut_box in zip(dataset[i]['masks'], dataset[i]['boxes'], cut(dataset[i]['boxes']))]
+    assert metrics['matched_persons'] == len(persons)
+    assert metrics['matched_box_iou'] == pytest.approx(0.64, abs=0.01)       # (1 - 2/10)^2 of the box, inside it
+    assert metrics['matched_mask_iou'] == pytest.approx(np.mean([box_filled_iou(m, c) for m, _, c in persons]))
+    assert metrics['matched_mask_iou_gt_box'] == pytest.approx(np.mean([box_filled_iou(m, b) for m, b, _ in persons]))
+    kept = [float((box_filled_mask(m, c) & m).sum() / m.sum()) for m, _, c in persons]
+    assert metrics['box_ceiling_iou'] == pytest.approx(np.mean(kept)) and max(kept) < 1
+    assert 'on their GT boxes' in format_evaluation(metrics)
 
 
 def test_mask_quality_reranks_a_confident_box_with_no_person_in_it(scenes):
@@ -145,6 +176,8 @@ def test_detector_masks_on_the_same_boxes(scenes):
     perfect = evaluate_rhis(None, dataset, detector(0), detector_masks=True)
     assert perfect['masks'] == 'detector' and perfect['segm_AP'] == pytest.approx(1.0)
     assert perfect['segm_AP_occluded'] == pytest.approx(1.0) and np.isnan(perfect['unet_iou'])
+    assert perfect['matched_mask_iou'] == pytest.approx(1.0) and np.isnan(perfect['matched_mask_iou_gt_box'])
+    assert 'GT boxes' not in format_evaluation(perfect).split('persons matched')[1]
     shifted = evaluate_rhis(None, dataset, detector(40), detector_masks=True)
     assert shifted['segm_AP'] < 0.2 and shifted['bbox_AP'] == pytest.approx(1.0)
     assert shifted['mask_box_ratio'] == pytest.approx(shifted['segm_AP'])

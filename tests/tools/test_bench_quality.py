@@ -65,3 +65,37 @@ def test_teacher_is_checked_recorded_and_guards_earlier_runs(tmp_path, load_tool
     with pytest.raises(SystemExit, match='distillation'):
         tool.previous_run(run, args)
     assert tool.previous_run(run, tool.parse_args(common))['complete']
+
+
+def test_jitter_and_detector_are_recorded_guard_earlier_runs_and_summarise(tmp_path, load_tool):
+    """--jitter: the training ROIs' box jitter, recorded in every run (records from before the option used
+    TrainConfig's); --detector: recorded, and its scores summarised per curve point like the GT-box ones."""
+    tool = load_tool('bench_quality')
+    common = ['--train', 'a', '--val', 'b']
+    with pytest.raises(SystemExit):
+        tool.parse_args([*common, '--jitter', '-0.1', '0.1'])
+    args = tool.parse_args([*common, '--jitter', '0.15', '0.1', '--detector', 'yolox_nano.onnx', '--conf', '0.3'])
+    assert tool.jitter_record(args) == {'scale': 0.15, 'shift': 0.1}
+    assert tool.detector_record(args) == {'detector': 'yolox_nano.onnx', 'conf': 0.3}
+    assert tool.jitter_record(tool.parse_args(common)) == {'scale': 0.1, 'shift': 0.06}
+    run = tmp_path / 'rhislight_lite0_64x48_seed0.json'
+    run.write_text(json.dumps({'complete': True, 'model_options': {}, 'distillation': None}))
+    with pytest.raises(SystemExit, match='box jitter'):
+        tool.previous_run(run, args)
+    assert tool.previous_run(run, tool.parse_args(common))['complete']
+    with pytest.raises(SystemExit, match='detector'):
+        tool.previous_run(run, tool.parse_args([*common, '--detector', 'yolox_nano.onnx']))
+
+    def record(seed, ap):
+        gt = {'segm_AP': ap, 'segm_AP50': ap, 'segm_AP75': ap, 'segm_AP_occluded': ap, 'target_iou': 0.5,
+              'unet_iou': 0.5, 'instances': 3, 'occluded_instances': 1}
+        boxes = {'bbox_AP': 0.5, 'segm_AP': ap / 2, 'mask_box_ratio': ap, 'matched_mask_iou': ap,
+                 'matched_mask_iou_gt_box': None}
+        return {'seed': seed, 'curve': {'600': {'v': gt}}, 'detector_curve': {'600': {'v': boxes}}}
+
+    summary = tool.summarise({'c': [record(0, 0.2), record(1, 0.4)]}, {'c': 1.0}, {'c': {}})
+    cell = summary['c']['detector_curve']['600']['v']
+    assert cell['segm_AP'] == pytest.approx(0.15) and cell['mask_box_ratio'] == pytest.approx(0.3)
+    assert cell['bbox_AP_sd'] == 0 and 'matched_mask_iou_gt_box' not in cell
+    gt_only = {key: value for key, value in record(1, 0.4).items() if key != 'detector_curve'}
+    assert 'detector_curve' not in tool.summarise({'c': [record(0, 0.2), gt_only]}, {'c': 1.0}, {'c': {}})['c']
