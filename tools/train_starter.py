@@ -58,8 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--metrics', default=str(ROOT / 'docs' / 'results' / 'starter.json'))
     parser.add_argument('--rescore', action='store_true',
                         help="train nothing: score the shipped model again (rhis eval's protocol) and rewrite the card")
-    parser.add_argument('--rescore-note', default='',
-                        help='with --rescore: why, for the card (one sentence)')
+    parser.add_argument('--rescore-note', default=None,
+                        help="with --rescore: why, for the card (one sentence; default: the record's earlier note, '' "
+                             'clears it)')
     parser.add_argument('--detector-eval', nargs='+', default=[], metavar='LABEL=JSON',
                         help="`rhis eval --detector ...` results of the shipped model (e.g. 'coco val fifth="
                              "docs/results/yolox_nano/starter_coco_val.json'): a table of the card, kept in --metrics")
@@ -92,8 +93,14 @@ def rescore(args: argparse.Namespace, vals: list[str]) -> dict:
     for spec in vals:
         summary['head']['val'][spec] = evaluate_rhis(backend, coco_person_dataset(spec))
     summary['rescored'] = {'command': 'python tools/train_starter.py ' + shlex.join(argv_of(args)),
-                           'date': time.strftime('%Y-%m-%d'), 'note': args.rescore_note}
+                           'date': time.strftime('%Y-%m-%d'), 'note': rescore_note(args, summary)}
     return summary
+
+
+def rescore_note(args: argparse.Namespace, summary: dict) -> str:
+    """``--rescore-note``, or the record's earlier note when none is given: it says where the shipped file came from,
+    which scoring it again does not change."""
+    return (summary.get('rescored') or {}).get('note', '') if args.rescore_note is None else args.rescore_note
 
 
 def detector_eval(args: argparse.Namespace) -> dict | None:
@@ -222,12 +229,22 @@ def detector_table(summary: dict) -> str:
     if not evaluation:
         return ''
     rows = [f"| {label} | {100 * r['bbox_AP']:.1f} | {100 * r['segm_AP']:.1f} | {100 * r['segm_AP75']:.1f} | "
-            f"{100 * r['segm_AP_occluded']:.1f} | {r['mask_box_ratio']:.2f} | {100 * r['segm_AP_rescored']:.1f} |"
-            for label, r in evaluation['sets'].items()]
+            f"{100 * r['segm_AP_occluded']:.1f} | {r['mask_box_ratio']:.2f} | {100 * r['segm_AP_rescored']:.1f} | "
+            f"{matched_ious(r)} |" for label, r in evaluation['sets'].items()]
     return (f"\n**On a detector's boxes** ({evaluation['detector']}; `rhis eval --detector`, pycocotools at the "
-            "original size; re-ranked: detector score x mask quality):\n\n"
-            "| val set | box AP | mask AP | AP75 | AP occl. | mask AP / box AP | mask AP re-ranked |\n"
-            "|---|---|---|---|---|---|---|\n" + '\n'.join(rows) + '\n')
+            "original size; re-ranked: detector score x mask quality; the persons the detector found (box IoU >= 0.5): "
+            "their masks' IoU on its boxes / on their GT boxes / the most a mask inside its box reaches):\n\n"
+            "| val set | box AP | mask AP | AP75 | AP occl. | mask AP / box AP | mask AP re-ranked | "
+            "mask IoU, its boxes / GT boxes / ceiling |\n"
+            "|---|---|---|---|---|---|---|---|\n" + '\n'.join(rows) + '\n')
+
+
+def matched_ious(record: dict) -> str:
+    """The matched persons' mask IoUs of an ``rhis eval --detector`` record; a dash for records from before them."""
+    keys = ('matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou')
+    if any(record.get(key) is None for key in keys):
+        return '-'
+    return ' / '.join(f'{record[key]:.3f}' for key in keys)
 
 
 def working_size(stage1: dict) -> int:

@@ -33,7 +33,11 @@ def test_card_has_the_recipe_the_curve_and_the_detector_table(tmp_path, load_too
     assert 'Simple Copy-Paste' in card and 'flipped, zoomed' in card and '1 CPU thread' in card
     assert '| mask AP | 2 | 25.0 | 12.5 |' in card and '| mask AP | 4 | 50.0 | 40.0 |' in card
     assert '| UNet person IoU | 2 | 0.600 | 0.600 |' in card
-    assert '| coco val fifth | 40.0 | 30.0 | 20.0 | 10.0 | 0.75 | 31.0 |' in card
+    assert '| coco val fifth | 40.0 | 30.0 | 20.0 | 10.0 | 0.75 | 31.0 | - |' in card     # a record from before
+    evaluation.write_text(json.dumps({**json.loads(evaluation.read_text()), 'matched_mask_iou': 0.5,
+                                      'matched_mask_iou_gt_box': 0.625, 'box_ceiling_iou': 0.9375}))
+    record['detector_eval'] = tool.detector_eval(args)
+    assert '| 0.75 | 31.0 | 0.500 / 0.625 / 0.938 |' in tool.card(record, args)
     assert 'trained on 143 images' in card
     plain = tool.card(summary(copy_paste=0.0), args)
     assert 'Copy-Paste' not in plain and "detector's boxes" not in plain
@@ -47,3 +51,12 @@ def test_detector_eval_takes_rhis_eval_results_of_detector_boxes_only(entry, tmp
     args = tool.parse_args(['--detector-eval', entry.format(gt=gt)])
     with pytest.raises(SystemExit, match='LABEL=JSON'):
         tool.detector_eval(args)
+
+
+def test_rescoring_keeps_the_note_on_where_the_file_came_from_unless_given_another(load_tool):
+    tool = load_tool('train_starter')
+    record = {'rescored': {'note': 'The UNet is an earlier run\'s.'}}
+    assert tool.rescore_note(tool.parse_args(['--rescore']), record) == "The UNet is an earlier run's."
+    assert tool.rescore_note(tool.parse_args(['--rescore', '--rescore-note', 'New.']), record) == 'New.'
+    assert tool.rescore_note(tool.parse_args(['--rescore', '--rescore-note', '']), record) == ''
+    assert tool.rescore_note(tool.parse_args(['--rescore']), {}) == ''
