@@ -51,6 +51,7 @@ import torch
 
 from rhis_plugin.data.coco_dataset import coco_person_dataset, datasets_by_spec
 from rhis_plugin.deploy import RHISBackend, evaluate_rhis
+from rhis_plugin.deploy.evaluate import MATCHED_FIGURES
 from rhis_plugin.deploy.detectors import load_detector
 from rhis_plugin.losses import RHISLoss, TargetMaskLoss
 from rhis_plugin.models import PeopleSegUNet, build_rhis, list_presets, load_rhis, preset_config, save_rhis
@@ -71,7 +72,8 @@ COPY_PASTE_PROBABILITY = 0.5
 UNTRAINED = ('unet_in_box', 'box_filled')
 METRICS = ('segm_AP', 'segm_AP50', 'segm_AP75', 'segm_AP_occluded', 'target_iou')
 DETECTOR_METRICS = ('bbox_AP', 'segm_AP', 'segm_AP75', 'segm_AP_occluded', 'mask_box_ratio', 'segm_AP_rescored',
-                    'matched_box_iou', 'matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou')
+                    *MATCHED_FIGURES)
+DEFAULT_JITTER = {'scale': TrainConfig.jitter_scale, 'shift': TrainConfig.jitter_shift}
 
 
 def contender_names() -> list[str]:
@@ -110,8 +112,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--kd-temperature', type=float, default=4.0)
     parser.add_argument('--jitter', type=float, nargs=2, default=None, metavar=('SCALE', 'SHIFT'),
                         help='GT-box jitter of the training ROIs: sd of the log side-length scale and of the centre '
-                             f'shift (fraction of the side); default {TrainConfig.jitter_scale} '
-                             f'{TrainConfig.jitter_shift}')
+                             f"shift (fraction of the side); default {DEFAULT_JITTER['scale']} "
+                             f"{DEFAULT_JITTER['shift']}")
     parser.add_argument('--detector', default=None,
                         help="also score every curve point on this detector's boxes (anything rhis eval --detector "
                              'takes)')
@@ -196,8 +198,7 @@ def distillation_record(args: argparse.Namespace) -> dict | None:
 
 def jitter_record(args: argparse.Namespace) -> dict:
     """The training ROIs' box jitter (``--jitter``, else TrainConfig's), as runs record it."""
-    scale, shift = args.jitter or (TrainConfig.jitter_scale, TrainConfig.jitter_shift)
-    return {'scale': scale, 'shift': shift}
+    return dict(zip(DEFAULT_JITTER, args.jitter)) if args.jitter else dict(DEFAULT_JITTER)
 
 
 def detector_record(args: argparse.Namespace) -> dict | None:
@@ -280,7 +281,7 @@ def previous_run(path: Path, args: argparse.Namespace) -> dict:
     if done and done.get('distillation') != distillation_record(args):
         raise SystemExit(f"{path} was made with distillation {done.get('distillation')}, not "
                          f'{distillation_record(args)}: use another --out-dir')
-    jitter = done.get('jitter', {'scale': TrainConfig.jitter_scale, 'shift': TrainConfig.jitter_shift})
+    jitter = done.get('jitter', DEFAULT_JITTER)
     if done and jitter != jitter_record(args):          # records from before the option used the default
         raise SystemExit(f'{path} was made with box jitter {jitter}, not {jitter_record(args)}: use another --out-dir')
     if done and done.get('detector') != detector_record(args):
@@ -322,9 +323,10 @@ def run_one(args: argparse.Namespace, contender: str, seed: int, unet: str, trai
     if loss is None:
         score(0)
     else:
+        jitter = jitter_record(args)
         cfg = TrainConfig(iters=args.iters[-1], batch_size=args.batch_size, lr=args.lr, max_rois_per_image=args.max_rois,
                           seed=seed, log_every=50, num_workers=args.workers,
-                          jitter_scale=jitter_record(args)['scale'], jitter_shift=jitter_record(args)['shift'],
+                          jitter_scale=jitter['scale'], jitter_shift=jitter['shift'],
                           copy_paste=COPY_PASTE_PROBABILITY if contender.endswith(COPY_PASTE) else 0.0)
         teacher = None if args.teacher is None else Distillation(load_rhis(args.teacher), args.kd_weight,
                                                                  args.kd_temperature)

@@ -33,13 +33,15 @@ from torchvision.ops import box_iou
 from ..data.coco_eval import CocoAccumulator
 from ..data.occlusion import OCCLUDED, others_in_box
 from ..models.rois import boxes_to_rois, clip_rois, rois_to_pixels
-from ..postprocess import PostprocessConfig, exclusive_masks
+from ..postprocess import PostprocessConfig, clip_to_box, exclusive_masks
 from ..training.roi_targets import build_roi_targets
 from .detectors import Detections
 
 __all__ = ['evaluate_rhis', 'format_evaluation', 'match_detections', 'write_evaluation']
 
 MATCH_IOU = 0.5       # box IoU at which a detection counts as a GT person's, for the matched-person IoUs
+# The matched persons' means, in the order :func:`_matched_ious` gives them per person.
+MATCHED_FIGURES = ('matched_box_iou', 'matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou')
 
 
 def _uint8_rgb(image: torch.Tensor) -> np.ndarray:
@@ -86,12 +88,6 @@ def _mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def _inside_box(size: tuple[int, int], box: np.ndarray) -> np.ndarray:
-    """Pixels whose centre lies in the box (the paste-back's rule)."""
-    ys, xs = np.arange(size[0]) + 0.5, np.arange(size[1]) + 0.5
-    return ((ys >= box[1]) & (ys <= box[3]))[:, None] & ((xs >= box[0]) & (xs <= box[2]))[None, :]
-
-
 def _matched_ious(dets: Detections, masks: np.ndarray, gt: np.ndarray, gt_boxes: np.ndarray,
                   gt_box_masks: np.ndarray | None) -> list[tuple[float, float, float, float]]:
     """Per matched person: box IoU, mask IoU on the detector's box, on the GT box (NaN without ``gt_box_masks``),
@@ -99,7 +95,8 @@ def _matched_ious(dets: Detections, masks: np.ndarray, gt: np.ndarray, gt_boxes:
     rows = []
     for detection, person, iou in match_detections(dets.boxes, dets.scores, gt_boxes):
         on_gt_box = float('nan') if gt_box_masks is None else _mask_iou(gt_box_masks[person], gt[person])
-        ceiling = _mask_iou(gt[person] & _inside_box(gt.shape[1:], dets.boxes[detection]), gt[person])
+        cut = clip_to_box(torch.from_numpy(gt[person]), torch.from_numpy(dets.boxes[detection])).numpy()
+        ceiling = _mask_iou(cut, gt[person])
         rows.append((iou, _mask_iou(masks[detection], gt[person]), on_gt_box, ceiling))
     return rows
 
@@ -219,9 +216,8 @@ def evaluate_rhis(backend: Any, dataset: Dataset, detector: Callable[[np.ndarray
     result['segm_AP_occluded'] = occluded.evaluate()['segm_AP'] if counts['occluded_instances'] else float('nan')
     if detector is not None:      # the share of the detector's box AP its masks keep, and where the rest goes
         result['mask_box_ratio'] = result['segm_AP'] / result['bbox_AP'] if result['bbox_AP'] > 0 else float('nan')
-        means = np.array(matched).mean(axis=0).tolist() if matched else [float('nan')] * 4
-        result.update(matched_persons=len(matched), **dict(zip(
-            ('matched_box_iou', 'matched_mask_iou', 'matched_mask_iou_gt_box', 'box_ceiling_iou'), means)))
+        means = np.array(matched).mean(axis=0).tolist() if matched else [float('nan')] * len(MATCHED_FIGURES)
+        result.update(matched_persons=len(matched), **dict(zip(MATCHED_FIGURES, means)))
     if rescored.detections:
         result.update({f'{k}_rescored': v for k, v in rescored.evaluate().items() if k in ('segm_AP', 'segm_AP75')})
         result['segm_AP_occluded_rescored'] = (rescored_occluded.evaluate()['segm_AP'] if counts['occluded_instances']

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from .refine import dilate, gaussian_smooth, guided_filter
 
-__all__ = ['PostprocessConfig', 'PastedMasks', 'RoIMasks', 'paste_masks', 'paste_batch']
+__all__ = ['PostprocessConfig', 'PastedMasks', 'RoIMasks', 'clip_to_box', 'paste_masks', 'paste_batch']
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,21 @@ def paste_masks(probs: torch.Tensor, boxes: torch.Tensor, image_size: tuple[int,
     if cfg.exclusive and count:
         masks &= owner[None] == torch.arange(count, device=device)[:, None, None]
     return PastedMasks(masks=masks, scores=mean_probs)
+
+
+def clip_to_box(mask: torch.Tensor, box: torch.Tensor | Sequence[float]) -> torch.Tensor:
+    """A bool mask [H, W] kept only where the pixel's centre lies in the pixel box (x1, y1, x2, y2): the part of it a
+    mask pasted on that box can cover.
+
+    Example:
+        >>> clip_to_box(torch.ones(2, 4, dtype=torch.bool), torch.tensor([1.0, 0.0, 3.0, 2.0])).int().tolist()
+        [[0, 1, 1, 0], [0, 1, 1, 0]]
+    """
+    height, width = mask.shape
+    xs = torch.arange(width, device=mask.device) + 0.5
+    ys = torch.arange(height, device=mask.device) + 0.5
+    inside = ((ys >= box[1]) & (ys <= box[3]))[:, None] & ((xs >= box[0]) & (xs <= box[2]))[None, :]
+    return mask & inside
 
 
 def exclusive_masks(masks: np.ndarray, scores: np.ndarray) -> np.ndarray:

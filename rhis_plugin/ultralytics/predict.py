@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from ..deploy.runtime import OnnxRHIS
 from ..models import rhis_from_weights
 from ..models.rhis import RHIS
-from ..postprocess import PostprocessConfig, RoIMasks
+from ..postprocess import PostprocessConfig, RoIMasks, clip_to_box
 
 __all__ = ['RHISSegmenter', 'SegmenterOptions', 'add_rhis', 'letterbox_geometry', 'person_class_ids']
 
@@ -107,7 +107,7 @@ class RHISSegmenter:
             if self.options.keep_boxes and empty.any():
                 all_boxes = _to_frame(result.boxes.xyxy.float().to(device), gain, pad)
                 canvas = torch.ones(frame, dtype=torch.bool, device=device)
-                masks[empty] = torch.stack([_inside_box(canvas, box) for box in all_boxes[empty]])
+                masks[empty] = torch.stack([clip_to_box(canvas, box) for box in all_boxes[empty]])
                 empty = ~masks.flatten(1).any(dim=1)
             unsegmented += int(empty.sum())
             result.update(masks=masks.to(result.boxes.data.device))
@@ -134,7 +134,7 @@ class RHISSegmenter:
             if frame != tuple(image.shape[-2:]):
                 probs = _letterbox_map(probs, gain, pad, frame)
             person = probs[0, 0] > self.options.postprocess.threshold
-            return torch.stack([_inside_box(person, box) for box in _to_frame(boxes, gain, pad)])
+            return torch.stack([clip_to_box(person, box) for box in _to_frame(boxes, gain, pad)])
         roi = self.runner.roi_masks(image, boxes, scores)
         roi.boxes = _to_frame(roi.boxes, gain, pad)
         roi.image_size = frame
@@ -207,14 +207,6 @@ def _letterbox_map(probs: torch.Tensor, gain: float, pad: tuple[int, int], frame
     h, w = min(height, frame[0] - pad[1]), min(width, frame[1] - pad[0])
     out[..., pad[1]:pad[1] + h, pad[0]:pad[0] + w] = resized[..., :h, :w]
     return out
-
-
-def _inside_box(mask: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
-    height, width = mask.shape
-    xs = torch.arange(width, device=mask.device) + 0.5
-    ys = torch.arange(height, device=mask.device) + 0.5
-    inside = ((ys >= box[1]) & (ys <= box[3]))[:, None] & ((xs >= box[0]) & (xs <= box[2]))[None, :]
-    return mask & inside
 
 
 def on_predict_batch_end(predictor: Any) -> None:
