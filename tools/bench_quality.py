@@ -206,6 +206,15 @@ def detector_record(args: argparse.Namespace) -> dict | None:
     return None if args.detector is None else {'detector': Path(args.detector).name, 'conf': args.conf}
 
 
+def detector_of(args: argparse.Namespace):
+    """``--detector`` loaded by rhis eval's protocol (at most 100 persons per image: its --max-det, COCO's maxDets);
+    loaded before anything trains, so a bad one stops the command with one line."""
+    try:
+        return load_detector(args.detector, conf=args.conf, max_det=100)
+    except (FileNotFoundError, ValueError, ImportError) as error:
+        raise SystemExit(f'--detector: {error}') from None
+
+
 def init_seed(contender: str, seed: int) -> int:
     """A seed for the contender's initial weights that depends on its name and the run's seed only."""
     return int(hashlib.sha256(f'{contender}:{seed}'.encode()).hexdigest()[:8], 16)
@@ -435,9 +444,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     out_dir = Path(args.out_dir)
-    # rhis eval's protocol: at most 100 persons per image (its --max-det, COCO's maxDets); loaded first, so a bad
-    # --detector stops the command before anything trains
-    detector = None if args.detector is None else load_detector(args.detector, conf=args.conf, max_det=100)
+    detector = None if args.detector is None else detector_of(args)
     unets = peopleseg_weights(args, args.contenders, out_dir)
     size = (args.image_size, args.image_size)
     train_set = coco_person_dataset(args.train, size, args.sources)

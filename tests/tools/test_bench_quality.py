@@ -85,6 +85,9 @@ def test_jitter_and_detector_are_recorded_guard_earlier_runs_and_summarise(tmp_p
     assert tool.previous_run(run, tool.parse_args(common))['complete']
     with pytest.raises(SystemExit, match='detector'):
         tool.previous_run(run, tool.parse_args([*common, '--detector', 'yolox_nano.onnx']))
+    with pytest.raises(SystemExit, match='--detector: detector ONNX file not found'):    # before anything trains
+        tool.main([*common, '--detector', str(tmp_path / 'missing.onnx'), '--out-dir', str(tmp_path / 'out')])
+    assert not (tmp_path / 'out').exists()
 
     def record(seed, ap):
         gt = {'segm_AP': ap, 'segm_AP50': ap, 'segm_AP75': ap, 'segm_AP_occluded': ap, 'target_iou': 0.5,
